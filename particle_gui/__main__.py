@@ -1,0 +1,3 @@
+from particle_gui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The pure analysis engine: no Qt, no GUI. Arrays in, arrays and tables out."""

@@ -1,0 +1,280 @@
+"""Frozen parameter dataclasses, one per pipeline stage, composed into :class:`PipelineParams`.
+
+Every field carries metadata (label, range, step, unit, choices) so that the GUI can build its
+controls from it and the JSON reader can validate input. ``PipelineParams.to_json`` writes the
+same JSON the CLI reads with ``--params`` and that every export records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from particle_gui.core.errors import ParamsError
+
+PARAMS_FORMAT_VERSION = 1
+
+
+def _param(
+    default: Any,
+    *,
+    label: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    step: float | None = None,
+    unit: str = "",
+    choices: tuple[str, ...] | None = None,
+    help: str = "",
+) -> Any:
+    metadata = {
+        "label": label,
+        "minimum": minimum,
+        "maximum": maximum,
+        "step": step,
+        "unit": unit,
+        "choices": choices,
+        "help": help,
+    }
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class RegionParams:
+    """Which part of the image is analysed."""
+
+    detect_data_bar: bool = _param(
+        True, label="Exclude instrument data bar", help="Find the text/scale-bar strip and never analyse it."
+    )
+
+
+@dataclass(frozen=True)
+class PreprocessParams:
+    """Denoising and contrast correction before thresholding."""
+
+    denoise: str = _param(
+        "gaussian",
+        label="Denoise",
+        choices=("none", "gaussian", "median", "bilateral", "nlm"),
+        help="Filter applied before thresholding.",
+    )
+    gaussian_sigma_px: float = _param(1.5, label="Gaussian sigma", minimum=0.3, maximum=20.0, step=0.1, unit="px")
+    median_size_px: int = _param(5, label="Median size", minimum=3, maximum=31, step=2, unit="px")
+    bilateral_sigma_px: float = _param(3.0, label="Bilateral spatial sigma", minimum=0.5, maximum=20.0, step=0.5, unit="px")
+    bilateral_sigma_intensity: float = _param(
+        0.1, label="Bilateral intensity sigma", minimum=0.01, maximum=1.0, step=0.01, help="Fraction of the range."
+    )
+    nlm_h: float = _param(
+        0.06, label="Non-local means strength h", minimum=0.01, maximum=0.5, step=0.01, help="Fraction of the range."
+    )
+    clahe: bool = _param(False, label="CLAHE (local contrast)")
+    clahe_clip_limit: float = _param(2.0, label="CLAHE clip limit", minimum=0.5, maximum=20.0, step=0.5)
+    flatten_background: bool = _param(False, label="Flatten uneven background")
+    background_radius_px: float = _param(
+        60.0, label="Background radius", minimum=5.0, maximum=1000.0, step=5.0, unit="px",
+        help="Larger than the largest particle.",
+    )
+
+
+@dataclass(frozen=True)
+class ThresholdParams:
+    """Foreground/background separation."""
+
+    method: str = _param(
+        "otsu", label="Threshold method", choices=("otsu", "li", "triangle", "yen", "manual", "local")
+    )
+    manual_value: float = _param(
+        0.5, label="Manual threshold", minimum=0.0, maximum=1.0, step=0.005, help="Fraction of the intensity range."
+    )
+    local_block_px: int = _param(101, label="Local window", minimum=3, maximum=2001, step=2, unit="px")
+    local_offset: float = _param(0.0, label="Local offset", minimum=-0.5, maximum=0.5, step=0.005)
+    polarity: str = _param(
+        "auto",
+        label="Particles are",
+        choices=("auto", "bright", "dark"),
+        help="bright: bright particles on a dark background; dark: dark particles on a bright one.",
+    )
+
+
+@dataclass(frozen=True)
+class CleanParams:
+    """Mask clean-up."""
+
+    min_area_px: float = _param(30.0, label="Minimum area", minimum=0.0, maximum=1e6, step=1.0, unit="px²")
+    min_area_nm2: float = _param(
+        0.0, label="Minimum area (calibrated)", minimum=0.0, maximum=1e12, step=1.0, unit="nm²",
+        help="Used instead of the pixel value when the image is calibrated and this is above 0.",
+    )
+    fill_holes: bool = _param(True, label="Fill holes")
+    opening_radius_px: int = _param(1, label="Smoothing (opening) radius", minimum=0, maximum=20, step=1, unit="px")
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """Separation of touching particles."""
+
+    mode: str = _param(
+        "sure_foreground",
+        label="Split touching particles",
+        choices=("none", "distance_peaks", "h_maxima", "sure_foreground"),
+        help="sure_foreground normalises the distance map per connected clump, so small and large particles both split.",
+    )
+    min_distance_px: int = _param(5, label="min_distance", minimum=1, maximum=200, step=1, unit="px")
+    h_maxima_px: float = _param(1.5, label="h-maxima depth", minimum=0.1, maximum=50.0, step=0.1, unit="px")
+    sure_foreground_fraction: float = _param(
+        0.5, label="Sure-foreground level", minimum=0.05, maximum=0.95, step=0.01,
+        help="Fraction of each clump's largest inner distance that counts as a particle core.",
+    )
+
+
+@dataclass(frozen=True)
+class EdgeParams:
+    """Particles cut by the image border or by the data bar."""
+
+    exclude_edge: bool = _param(True, label="Exclude particles touching the edge")
+
+
+@dataclass(frozen=True)
+class SummaryParams:
+    """Distribution statistics."""
+
+    bootstrap_samples: int = _param(1000, label="Bootstrap resamples", minimum=100, maximum=100000, step=100)
+    max_families: int = _param(3, label="Largest number of size families", minimum=1, maximum=3, step=1)
+    seed: int = _param(0, label="Random seed", minimum=0, maximum=2**31 - 1, step=1)
+
+
+#: Stage names in pipeline order, each with the params attribute that feeds it.
+STAGE_FIELDS: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "summary")
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    """All analysis parameters: one frozen value, changed with :func:`dataclasses.replace`."""
+
+    method: str = "classical"
+    region: RegionParams = field(default_factory=RegionParams)
+    preprocess: PreprocessParams = field(default_factory=PreprocessParams)
+    threshold: ThresholdParams = field(default_factory=ThresholdParams)
+    clean: CleanParams = field(default_factory=CleanParams)
+    split: SplitParams = field(default_factory=SplitParams)
+    edge: EdgeParams = field(default_factory=EdgeParams)
+    summary: SummaryParams = field(default_factory=SummaryParams)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ParamsError(f"Unknown segmentation method {self.method!r}; choose one of {', '.join(METHODS)}.")
+        for name in STAGE_FIELDS:
+            validate_stage(getattr(self, name))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON dictionary, with a format version."""
+        return {"format_version": PARAMS_FORMAT_VERSION, **dataclasses.asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineParams:
+        """Build params from a dictionary; missing keys keep their defaults, unknown keys are errors."""
+        if not isinstance(data, dict):
+            raise ParamsError("Parameters must be a JSON object.")
+        data = dict(data)
+        version = data.pop("format_version", PARAMS_FORMAT_VERSION)
+        if version != PARAMS_FORMAT_VERSION:
+            raise ParamsError(f"Parameter format version {version} is not supported (expected {PARAMS_FORMAT_VERSION}).")
+        unknown = set(data) - {"method", *STAGE_FIELDS}
+        if unknown:
+            raise ParamsError(f"Unknown parameter group(s): {', '.join(sorted(unknown))}.")
+        stages = {}
+        for name in STAGE_FIELDS:
+            stage_cls = _STAGE_CLASSES[name]
+            stages[name] = _stage_from_dict(stage_cls, data.get(name, {}), name)
+        return cls(method=data.get("method", "classical"), **stages)
+
+    @classmethod
+    def from_json(cls, text: str) -> PipelineParams:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParamsError(f"The parameter file is not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> PipelineParams:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParamsError(f"Cannot read the parameter file {path}: {exc}") from exc
+        return cls.from_json(text)
+
+
+METHODS: tuple[str, ...] = ("classical",)
+
+_STAGE_CLASSES = {
+    "region": RegionParams,
+    "preprocess": PreprocessParams,
+    "threshold": ThresholdParams,
+    "clean": CleanParams,
+    "split": SplitParams,
+    "edge": EdgeParams,
+    "summary": SummaryParams,
+}
+
+
+def _stage_from_dict(stage_cls: type, values: Any, group: str) -> Any:
+    if not isinstance(values, dict):
+        raise ParamsError(f"Parameter group {group!r} must be a JSON object.")
+    names = {f.name: f for f in dataclasses.fields(stage_cls)}
+    unknown = set(values) - set(names)
+    if unknown:
+        raise ParamsError(f"Unknown parameter(s) in {group!r}: {', '.join(sorted(unknown))}.")
+    coerced = {}
+    for key, value in values.items():
+        coerced[key] = _coerce(value, names[key], group)
+    return stage_cls(**coerced)
+
+
+def _coerce(value: Any, spec: dataclasses.Field, group: str) -> Any:
+    kind = type(spec.default)
+    where = f"{group}.{spec.name}"
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(f"{where} must be true or false, not {value!r}.")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
+            raise ParamsError(f"{where} must be a whole number, not {value!r}.")
+        return int(value)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamsError(f"{where} must be a number, not {value!r}.")
+        return float(value)
+    if not isinstance(value, str):
+        raise ParamsError(f"{where} must be text, not {value!r}.")
+    return value
+
+
+def validate_stage(stage: Any) -> None:
+    """Check every field of a stage's params against its metadata; raise :class:`ParamsError`."""
+    group = type(stage).__name__
+    for spec in dataclasses.fields(stage):
+        value = getattr(stage, spec.name)
+        meta = spec.metadata
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            raise ParamsError(f"{group}.{spec.name} is {value!r}; choose one of {', '.join(choices)}.")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if value != value:
+            raise ParamsError(f"{group}.{spec.name} is not a number.")
+        lo, hi = meta.get("minimum"), meta.get("maximum")
+        if lo is not None and value < lo or hi is not None and value > hi:
+            raise ParamsError(f"{group}.{spec.name} = {value} is outside [{lo}, {hi}].")
+
+
+def field_metadata(stage_cls: type) -> dict[str, dict[str, Any]]:
+    """Return ``{field name: metadata}`` for a stage class, for building controls."""
+    return {f.name: dict(f.metadata) for f in dataclasses.fields(stage_cls)}

@@ -1,0 +1,229 @@
+"""The analysis pipeline: ordered stages with a cache, so a parameter change re-runs only what it affects.
+
+Each stage's cache key is the previous stage's key plus the stage's own frozen params (and
+the pixel size where a stage uses it). After a change, the stages before the first changed
+one are reused as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from particle_gui.core.calibration import Calibration, UNCALIBRATED
+from particle_gui.core.databar import DataBar, ScaleBar, detect_data_bar, detect_scale_bar
+from particle_gui.core.errors import CancelledError
+from particle_gui.core.loading import LoadedImage
+from particle_gui.core.measure import add_calibrated_columns, measure_particles
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.preprocess import preprocess
+from particle_gui.core.segment import clean_mask, remove_labels, split_particles, touching_edge_ids
+from particle_gui.core.stats import Summary, summarise
+from particle_gui.core.threshold import ThresholdResult, threshold_image
+
+STAGES: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "measure", "summary")
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class PipelineResult:
+    """Everything one run produced. Arrays are read-only: they are shared with the cache.
+
+    Attributes
+    ----------
+    labels : ndarray of int32, shape (H, W)
+        Particles 1..N; 0 = background, and all of the data bar is 0.
+    particles : pandas.DataFrame
+        One row per particle in ``labels`` (see :func:`measure_particles`).
+    summary : Summary
+        Statistics of the equivalent circular diameter, in ``calibration.unit``.
+    stages_run : tuple of str
+        The stages computed in this run (the others came from the cache).
+    """
+
+    params: PipelineParams
+    calibration: Calibration
+    data_bar: DataBar | None
+    scale_bar: ScaleBar | None
+    analysis_rows: int
+    preprocessed: np.ndarray
+    threshold: ThresholdResult
+    mask: np.ndarray
+    labels: np.ndarray
+    edge_ids: np.ndarray
+    particles: pd.DataFrame
+    summary: Summary
+    warnings: tuple[str, ...] = field(default=())
+    stages_run: tuple[str, ...] = field(default=())
+
+    @property
+    def count(self) -> int:
+        return int(len(self.particles))
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+class Pipeline:
+    """Runs the stages for one image and keeps the latest output of each stage.
+
+    Parameters
+    ----------
+    image : LoadedImage
+
+    Examples
+    --------
+    >>> from particle_gui.core.loading import to_normalised_grey
+    >>> yy, xx = np.mgrid[:64, :64]
+    >>> grey = (((yy - 32) ** 2 + (xx - 32) ** 2) < 100).astype(np.float32)
+    >>> image = LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0,
+    ...                     intensity_scale=1.0, metadata_calibration=None)
+    >>> pipeline = Pipeline(image)
+    >>> pipeline.run(PipelineParams()).count
+    1
+    >>> pipeline.run(PipelineParams()).stages_run
+    ()
+    """
+
+    def __init__(self, image: LoadedImage) -> None:
+        self.image = image
+        self._cache: dict[str, tuple[Any, Any]] = {}
+
+    def _stage(self, name: str, key: Any, compute: Callable[[], Any], ran: list[str]) -> Any:
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = compute()
+        self._cache[name] = (key, value)
+        ran.append(name)
+        return value
+
+    def region(self, params: PipelineParams = PipelineParams()) -> tuple[DataBar | None, ScaleBar | None]:
+        """The data bar (if detection is on and one is found) and the scale bar."""
+        return self._stage("region", (params.region,), lambda: self._compute_region(params), [])
+
+    def _compute_region(self, params: PipelineParams) -> tuple[DataBar | None, ScaleBar | None]:
+        grey = self.image.grey
+        bar = detect_data_bar(grey) if params.region.detect_data_bar else None
+        return bar, detect_scale_bar(grey, bar)
+
+    def clear(self) -> None:
+        """Forget every cached stage output."""
+        self._cache.clear()
+
+    def run(
+        self,
+        params: PipelineParams,
+        calibration: Calibration = UNCALIBRATED,
+        *,
+        progress: ProgressCallback | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> PipelineResult:
+        """Run the pipeline, reusing cached stages whose inputs did not change.
+
+        Parameters
+        ----------
+        params : PipelineParams
+        calibration : Calibration
+        progress : callable, optional
+            Called as ``progress(stage_name, index, total)`` before each stage.
+        should_cancel : callable, optional
+            Checked at every stage boundary; when it returns True, :class:`CancelledError`
+            is raised and the cache keeps the stages already computed.
+
+        Returns
+        -------
+        PipelineResult
+        """
+        ran: list[str] = []
+        pixel_size = calibration.pixel_size_nm
+
+        def boundary(index: int) -> None:
+            if should_cancel is not None and should_cancel():
+                raise CancelledError("The analysis was cancelled.")
+            if progress is not None:
+                progress(STAGES[index], index, len(STAGES))
+
+        boundary(0)
+        key = (params.region,)
+        data_bar, scale_bar = self._stage("region", key, lambda: self._compute_region(params), ran)
+        rows = data_bar.first_row if data_bar is not None else self.image.shape[0]
+
+        boundary(1)
+        key = (key, params.preprocess)
+        pre = self._stage("preprocess", key, lambda: _frozen(preprocess(self.image.grey, params.preprocess)), ran)
+
+        boundary(2)
+        key = (key, params.threshold)
+        thresholded = self._stage("threshold", key, lambda: threshold_image(pre, params.threshold, analysis_rows=rows), ran)
+
+        boundary(3)
+        uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
+        key = (key, params.clean, pixel_size if uses_pixel_size else None)
+        mask = self._stage(
+            "clean", key, lambda: _frozen(clean_mask(thresholded.mask, params.clean, pixel_size_nm=pixel_size)), ran
+        )
+
+        boundary(4)
+        key = (key, params.split)
+        split = self._stage("split", key, lambda: _frozen(split_particles(mask, params.split)), ran)
+
+        boundary(5)
+        key = (key, params.edge)
+        labels, edge_ids = self._stage("edge", key, lambda: self._edges(split, params, rows), ran)
+
+        boundary(6)
+        key = (key,)
+        table_px = self._stage(
+            "measure",
+            key,
+            lambda: measure_particles(
+                labels,
+                self.image.grey,
+                edge_ids=edge_ids,
+                intensity_offset=self.image.intensity_offset,
+                intensity_scale=self.image.intensity_scale,
+            ),
+            ran,
+        )
+        particles = add_calibrated_columns(table_px, pixel_size)
+
+        boundary(7)
+        key = (key, params.summary, pixel_size)
+        diameters = particles["ecd_nm"] if pixel_size is not None else particles["ecd"]
+        summary = self._stage(
+            "summary", key, lambda: summarise(diameters.to_numpy(), params.summary, unit=calibration.unit), ran
+        )
+        warnings = list(self.image.warnings) + list(thresholded.warnings)
+        if summary.count == 0:
+            warnings.append("No particles were found with these parameters.")
+        return PipelineResult(
+            params=params,
+            calibration=calibration,
+            data_bar=data_bar,
+            scale_bar=scale_bar,
+            analysis_rows=rows,
+            preprocessed=pre,
+            threshold=thresholded,
+            mask=mask,
+            labels=labels,
+            edge_ids=edge_ids,
+            particles=particles,
+            summary=summary,
+            warnings=tuple(warnings),
+            stages_run=tuple(ran),
+        )
+
+    @staticmethod
+    def _edges(split: np.ndarray, params: PipelineParams, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        edge_ids = touching_edge_ids(split, analysis_rows=rows)
+        if params.edge.exclude_edge:
+            return _frozen(remove_labels(split, edge_ids)), np.zeros(0, dtype=np.int64)
+        return split, _frozen(edge_ids.astype(np.int64))

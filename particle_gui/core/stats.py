@@ -1,0 +1,185 @@
+"""Size-distribution statistics: percentiles, log-normal fit, bootstrap intervals, size families."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import stats as scipy_stats
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from particle_gui.core.params import SummaryParams
+
+#: Fewest particles for a log-normal fit and bootstrap intervals; per family for mixtures.
+MIN_FOR_FIT = 5
+MIN_PER_FAMILY = 10
+MAX_MIXTURE_SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class LogNormalFit:
+    """Log-normal fit of the diameters: ``ln d ~ N(mu, sigma)``, median = exp(mu)."""
+
+    mu: float
+    sigma: float
+    median: float
+    ks_statistic: float
+    ks_pvalue: float
+    qq_theoretical: tuple[float, ...]
+    qq_observed: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SizeFamily:
+    """One mode of a multi-modal size distribution (a Gaussian in ln d)."""
+
+    weight: float
+    median: float
+    gsd: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Summary of one size distribution (all lengths in ``unit``)."""
+
+    count: int
+    unit: str
+    mean: float | None = None
+    std: float | None = None
+    d10: float | None = None
+    d50: float | None = None
+    d90: float | None = None
+    geometric_mean: float | None = None
+    gsd: float | None = None
+    mean_ci95: tuple[float, float] | None = None
+    d50_ci95: tuple[float, float] | None = None
+    lognormal: LogNormalFit | None = None
+    families: tuple[SizeFamily, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *, unit: str = "px") -> Summary:
+    """Summarise a size distribution.
+
+    Parameters
+    ----------
+    diameters : ndarray of float, shape (N,)
+        Particle diameters (for example ECD), all positive.
+    params : SummaryParams
+        Bootstrap resamples, largest number of families, random seed.
+    unit : str
+        Unit of ``diameters``, carried into the summary.
+
+    Returns
+    -------
+    Summary
+        Fields that need more particles than there are stay None.
+
+    Examples
+    --------
+    >>> s = summarise(np.array([10.0, 10.0, 10.0]))
+    >>> s.count, s.d50
+    (3, 10.0)
+    """
+    d = np.asarray(diameters, dtype=np.float64)
+    d = d[np.isfinite(d) & (d > 0)]
+    n = d.size
+    if n == 0:
+        return Summary(count=0, unit=unit)
+    d10, d50, d90 = (float(v) for v in np.percentile(d, [10, 50, 90]))
+    logs = np.log(d)
+    base = dict(
+        count=n,
+        unit=unit,
+        mean=float(d.mean()),
+        std=float(d.std(ddof=1)) if n > 1 else 0.0,
+        d10=d10,
+        d50=d50,
+        d90=d90,
+        geometric_mean=float(np.exp(logs.mean())),
+        gsd=float(np.exp(logs.std(ddof=1))) if n > 1 else 1.0,
+    )
+    if n < MIN_FOR_FIT:
+        return Summary(**base)
+    rng = np.random.default_rng(params.seed)
+    mean_ci, d50_ci = bootstrap_ci(d, resamples=params.bootstrap_samples, rng=rng)
+    return Summary(
+        **base,
+        mean_ci95=mean_ci,
+        d50_ci95=d50_ci,
+        lognormal=fit_lognormal(d),
+        families=size_families(d, max_families=params.max_families, seed=params.seed),
+    )
+
+
+def bootstrap_ci(
+    d: np.ndarray, *, resamples: int, rng: np.random.Generator
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Percentile bootstrap 95 % intervals of the mean and the median."""
+    n = d.size
+    chunk = max(1, min(resamples, 20_000_000 // max(n, 1)))
+    means, medians = [], []
+    done = 0
+    while done < resamples:
+        size = min(chunk, resamples - done)
+        sample = d[rng.integers(0, n, size=(size, n))]
+        means.append(sample.mean(axis=1))
+        medians.append(np.median(sample, axis=1))
+        done += size
+    means_all, medians_all = np.concatenate(means), np.concatenate(medians)
+    mean_ci = tuple(float(v) for v in np.percentile(means_all, [2.5, 97.5]))
+    d50_ci = tuple(float(v) for v in np.percentile(medians_all, [2.5, 97.5]))
+    return mean_ci, d50_ci  # type: ignore[return-value]
+
+
+def fit_lognormal(d: np.ndarray, *, qq_points: int = 100) -> LogNormalFit:
+    """Maximum-likelihood log-normal fit, Kolmogorov-Smirnov goodness of fit and Q-Q data."""
+    logs = np.log(d)
+    mu, sigma = float(logs.mean()), float(logs.std(ddof=0))
+    if sigma == 0:
+        return LogNormalFit(mu, 0.0, float(np.exp(mu)), 0.0, 1.0, (), ())
+    ks = scipy_stats.kstest(logs, "norm", args=(mu, sigma))
+    probabilities = (np.arange(1, qq_points + 1) - 0.5) / qq_points
+    theoretical = np.exp(mu + sigma * scipy_stats.norm.ppf(probabilities))
+    observed = np.quantile(d, probabilities)
+    return LogNormalFit(
+        mu=mu,
+        sigma=sigma,
+        median=float(np.exp(mu)),
+        ks_statistic=float(ks.statistic),
+        ks_pvalue=float(ks.pvalue),
+        qq_theoretical=tuple(float(v) for v in theoretical),
+        qq_observed=tuple(float(v) for v in observed),
+    )
+
+
+def size_families(d: np.ndarray, *, max_families: int = 3, seed: int = 0) -> tuple[SizeFamily, ...]:
+    """Gaussian mixtures of 1..``max_families`` components in ln d, the one with the lowest BIC."""
+    logs = np.log(d).reshape(-1, 1)
+    if logs.shape[0] > MAX_MIXTURE_SAMPLE:  # the mixture needs the shape, not every particle
+        logs = np.random.default_rng(seed).choice(logs, MAX_MIXTURE_SAMPLE, replace=False, axis=0)
+    largest = min(max_families, d.size // MIN_PER_FAMILY)
+    if largest < 1 or np.ptp(logs) == 0:
+        return ()
+    best, best_bic = None, np.inf
+    for k in range(1, largest + 1):
+        model = GaussianMixture(n_components=k, random_state=seed, n_init=1, reg_covar=1e-4, init_params="k-means++")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(logs)
+        bic = model.bic(logs)
+        if bic < best_bic:
+            best, best_bic = model, bic
+    order = np.argsort(best.means_[:, 0])
+    return tuple(
+        SizeFamily(
+            weight=float(best.weights_[i]),
+            median=float(np.exp(best.means_[i, 0])),
+            gsd=float(np.exp(np.sqrt(best.covariances_.reshape(-1)[i]))),
+        )
+        for i in order
+    )
