@@ -112,7 +112,10 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
         raise
     except Exception as exc:  # decoders raise many types for truncated or corrupt data
         raise ImageLoadError(f"{path}: cannot read the image ({type(exc).__name__}: {exc}).") from exc
-    grey, offset, scale = to_normalised_grey(original, notes)
+    try:
+        grey, offset, scale = to_normalised_grey(original, notes)
+    except ImageLoadError as exc:
+        raise ImageLoadError(f"{path}: {exc}") from exc
     return LoadedImage(
         path=path,
         original=original,
@@ -141,12 +144,17 @@ def _read_tiff(path: Path, max_pixels: int, notes: list[str]) -> tuple[np.ndarra
             raise ImageLoadError(f"{path}: the TIFF holds no image.")
         page = tif.pages.first
         shape = page.shape
+        planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and page.ndim == 3
+        if planar:  # stored as (samples, H, W)
+            shape = (*shape[1:], shape[0])
         if page.ndim < 2 or (page.ndim == 3 and shape[-1] not in (3, 4)) or page.ndim > 3:
             raise ImageLoadError(f"{path}: the first TIFF page has shape {shape}, not a 2-D image.")
         _check_size(path, shape[0], shape[1], max_pixels)
         if len(tif.pages) > 1:
             notes.append(f"The TIFF has {len(tif.pages)} pages; only the first is analysed.")
         data = page.asarray()
+        if planar:
+            data = np.moveaxis(data, 0, -1)
         if page.photometric == tifffile.PHOTOMETRIC.PALETTE and page.colormap is not None:
             colormap = np.asarray(page.colormap)
             data = (colormap[:, data].transpose(1, 2, 0) / max(colormap.max(), 1) * 255).astype(np.uint8)

@@ -1,8 +1,12 @@
 """Per-particle measurements from a label image, in pixels and in calibrated units.
 
-Area, centroid, intensity and moments are computed for all particles at once with
-``np.bincount``; the outline features (perimeter, Feret diameters, convex hull) come from
-each particle's bounding box.
+The cost follows the particles' outlines, not their number or the image size: the label image
+is read once to find its horizontal runs (maximal segments of one label in one row). From
+the runs alone, with ``np.bincount`` over all particles at once, come the area, centroid,
+second moments, mean intensity (``np.add.reduceat``) and the Crofton perimeter (exits in
+4 directions: runs for the horizontal one, overlaps of runs in neighbouring rows for the
+vertical and diagonal ones). The run ends are the candidate convex-hull vertices; the hulls
+come from ``cv2.convexHull`` and their Feret diameters and areas are computed in batches.
 """
 
 from __future__ import annotations
@@ -10,62 +14,151 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
-from scipy import ndimage
-from skimage.measure import perimeter_crofton
 
 #: Columns in pixels; each with a length dimension gets a calibrated twin (see ``LENGTH_COLUMNS``).
 LENGTH_COLUMNS = ("ecd", "perimeter", "feret_max", "feret_min", "major_axis", "minor_axis")
 AREA_COLUMNS = ("area",)
 
+#: Crofton perimeter with 4 directions, as ``skimage.measure.perimeter_crofton(..., directions=4)``:
+#: pi/4 per exit along a row or a column, pi/(4 sqrt 2) per exit along a diagonal.
+_CROFTON_AXIS = np.pi / 4
+_CROFTON_DIAGONAL = np.pi / (4 * np.sqrt(2))
+#: Hulls are padded to a common length in batches of this many particles.
+_HULL_BATCH = 512
 
-def _hull(points_xy: np.ndarray) -> np.ndarray:
-    return cv2.convexHull(points_xy.astype(np.float32))[:, 0, :]
 
+class _Runs:
+    """Horizontal runs of a label image, sorted by label, then row, then column.
 
-def _feret(hull: np.ndarray) -> tuple[float, float]:
-    """Largest and smallest caliper widths of the particle, from the hull of its pixel centres.
-
-    One pixel is added to each width so that the result spans the pixels' outer edges
-    (a 10-pixel-wide square has a Feret diameter of 10, not 9).
+    Attributes: ``label``, ``row``, ``start``, ``stop`` (inclusive columns), and ``first``
+    (index of each label's first run; ``ids`` the labels in order).
     """
-    if len(hull) < 3:
-        span = np.ptp(hull, axis=0) if len(hull) else np.zeros(2)
-        return float(np.hypot(*span)) + 1.0, float(min(span)) + 1.0
-    diffs = hull[:, None, :] - hull[None, :, :]
-    feret_max = float(np.sqrt((diffs**2).sum(axis=2).max()))
-    edges = np.roll(hull, -1, axis=0) - hull
-    lengths = np.hypot(edges[:, 0], edges[:, 1])
-    valid = lengths > 0
-    normals = np.stack([-edges[valid, 1], edges[valid, 0]], axis=1) / lengths[valid, None]
-    projections = hull @ normals.T
-    feret_min = float(np.min(projections.max(axis=0) - projections.min(axis=0)))
-    return feret_max + 1.0, feret_min + 1.0
+
+    def __init__(self, labels: np.ndarray) -> None:
+        height, width = labels.shape
+        flat = np.ascontiguousarray(labels).ravel()
+        change = np.flatnonzero(flat[1:] != flat[:-1])  # flat[t] != flat[t + 1]
+        after, before = change + 1, change
+        starts = after[(flat[after] != 0) & (after % width != 0)]
+        stops = before[(flat[before] != 0) & (before % width != width - 1)]
+        rows = np.arange(height, dtype=np.int64) * width
+        starts = np.sort(np.concatenate([starts, rows[flat[rows] != 0]]))
+        stops = np.sort(np.concatenate([stops, (rows + width - 1)[flat[rows + width - 1] != 0]]))
+        label = flat[starts]
+        self._raster = starts, stops
+        self._order = order = np.argsort(label, kind="stable")
+        self.flat_start, self.flat_stop = starts[order], stops[order]
+        self.label = label[order].astype(np.int64)
+        self.row, self.start = np.divmod(self.flat_start, width)
+        self.stop = self.flat_stop - self.row * width
+        self.first = np.flatnonzero(np.r_[True, self.label[1:] != self.label[:-1]]) if self.label.size else self.label
+        self.ids = self.label[self.first]
+        self.index = np.cumsum(np.r_[0, self.label[1:] != self.label[:-1]]) if self.label.size else self.label
+        self.shape = (height, width)
+
+    def intensity_sums(self, intensity: np.ndarray) -> np.ndarray:
+        """Sum of ``intensity`` over each run (float64), by ``np.add.reduceat`` in raster order."""
+        starts, stops = self._raster
+        flat = intensity.ravel()
+        # Segments [start, stop + 1) alternate with the gaps between runs; the last run's end
+        # may be the end of the image, which reduceat cannot take, so it is summed on its own.
+        bounds = np.stack([starts, stops + 1], axis=1).ravel()[:-1]
+        sums = np.add.reduceat(flat, bounds, dtype=np.float64)[::2]
+        sums[-1] = flat[starts[-1] : stops[-1] + 1].sum(dtype=np.float64)
+        return sums[self._order]
+
+    def sums(self, weights: np.ndarray) -> np.ndarray:
+        """Per-particle sums of a per-run quantity."""
+        return np.bincount(self.index, weights, minlength=self.ids.size)
+
+    def overlap_with_next_row(self, shift: int) -> np.ndarray:
+        """Per particle: pixels p with p + (1, shift) in the same particle (row + 1, column + shift)."""
+        height, width = self.shape
+        row_key = (self.label * (height + 1) + self.row) * (width + 2)
+        first_key, last_key = row_key + self.start + 1, row_key + self.stop + 1
+        below = (width + 2) + shift  # the same columns one row down, moved by shift
+        low = np.searchsorted(last_key, first_key + below, side="left")
+        high = np.searchsorted(first_key, last_key + below, side="right")
+        count = np.maximum(high - low, 0)
+        run = np.repeat(np.arange(count.size), count)
+        other = low[run] + (np.arange(run.size) - np.repeat(np.cumsum(count) - count, count))
+        overlap = (
+            np.minimum(self.stop[run] + shift, self.stop[other]) - np.maximum(self.start[run] + shift, self.start[other]) + 1
+        )
+        return np.bincount(self.index[run], overlap.astype(np.float64), minlength=self.ids.size)
 
 
-def _convex_area(hull: np.ndarray) -> float:
-    """Area of the hull of the pixel centres grown by half a pixel (Minkowski sum with a disc)."""
-    if len(hull) < 3:
-        return float(np.hypot(*np.ptp(hull, axis=0))) + np.pi / 4 if len(hull) else 0.0
-    closed = hull.reshape(-1, 1, 2)
-    return float(cv2.contourArea(closed) + 0.5 * cv2.arcLength(closed, True) + np.pi / 4)
+def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
+    """Feret max, Feret min and convex area of each integer hull (of pixel centres): shape (N, 3).
 
-
-def _outline_features(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Perimeter, Feret max/min and convex area for each id: array of shape (N, 4)."""
-    result = np.zeros((ids.size, 4), dtype=np.float64)
-    slices = ndimage.find_objects(labels, max_label=int(ids.max()) if ids.size else 0)
-    for row, particle_id in enumerate(ids):
-        window = slices[particle_id - 1]
-        if window is None:
-            continue
-        inside = labels[window] == particle_id
-        crop = np.pad(inside, 1).view(np.uint8)
-        contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        points = np.concatenate([c[:, 0, :] for c in contours]).astype(np.float32)
-        hull = _hull(points)
-        feret_max, feret_min = _feret(hull)
-        result[row] = (perimeter_crofton(inside, directions=4), feret_max, feret_min, _convex_area(hull))
+    Feret widths get one pixel added so that they span the pixels' outer edges (a 10-pixel
+    wide square has a Feret diameter of 10, not 9); the convex area is that of the hull grown
+    by half a pixel (Minkowski sum with a disc). Hulls are batched by length and padded with
+    their first vertex, which changes no extent and adds only zero-length edges. Distances
+    and caliper widths are computed exactly in integers, then divided once per edge.
+    """
+    n = len(hulls)
+    result = np.zeros((n, 3), dtype=np.float64)
+    if n == 0:
+        return result
+    lengths = np.fromiter((len(h) for h in hulls), dtype=np.int64, count=n)
+    points = np.concatenate(hulls).reshape(-1, 2).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    small = lengths < 3
+    for index in np.flatnonzero(small):  # a point or a segment: no area, no edge normals
+        span = np.ptp(points[starts[index] : starts[index] + lengths[index]], axis=0).astype(np.float64)
+        result[index] = np.hypot(*span) + 1.0, min(span) + 1.0, np.hypot(*span) + np.pi / 4
+    order = np.flatnonzero(~small)
+    order = order[np.argsort(lengths[order], kind="stable")]
+    for chunk in np.array_split(order, -(-order.size // _HULL_BATCH)) if order.size else ():
+        width = int(lengths[chunk[-1]])
+        position = np.arange(width)
+        source = starts[chunk, None] + np.where(position < lengths[chunk, None], position, 0)
+        x, y = points[source, 0], points[source, 1]  # (n, width)
+        dx, dy = x[:, :, None] - x[:, None, :], y[:, :, None] - y[:, None, :]
+        feret_max = np.sqrt((dx * dx + dy * dy).max(axis=(1, 2)))
+        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y  # edge vectors
+        edge_length = np.hypot(ex, ey)
+        # Caliper width across edge e: spread of the cross products p x e, over |e|.
+        cross = y[:, :, None] * ex[:, None, :] - x[:, :, None] * ey[:, None, :]  # (n, point, edge)
+        spread = cross.max(axis=1) - cross.min(axis=1)
+        valid = edge_length > 0
+        widths = np.where(valid, spread / np.where(valid, edge_length, 1.0), np.inf)
+        area = 0.5 * np.abs((x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1))
+        result[chunk, 0] = feret_max + 1.0
+        result[chunk, 1] = widths.min(axis=1) + 1.0
+        result[chunk, 2] = area + 0.5 * edge_length.sum(axis=1) + np.pi / 4
     return result
+
+
+def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids present; per id (area, cx, cy, mxx, myy, mxy, mean intensity, perimeter); hull features."""
+    runs = _Runs(labels)
+    if runs.ids.size == 0:
+        return runs.ids, np.zeros((0, 8)), np.zeros((0, 3))
+    x0, x1 = runs.start.astype(np.float64), runs.stop.astype(np.float64)
+    y = runs.row.astype(np.float64)
+    length = x1 - x0 + 1
+    sum_x_run = (x0 + x1) * length / 2
+    # Sum of x^2 over x0..x1 = S(x1) - S(x0 - 1), S(m) = m (m + 1) (2m + 1) / 6; exact in float64.
+    sum_xx_run = (x1 * (x1 + 1) * (2 * x1 + 1) - (x0 - 1) * x0 * (2 * x0 - 1)) / 6
+    area = runs.sums(length)
+    cx, cy = runs.sums(sum_x_run) / area, runs.sums(y * length) / area
+    mxx = runs.sums(sum_xx_run) / area - cx**2
+    myy = runs.sums(y * y * length) / area - cy**2
+    mxy = runs.sums(y * sum_x_run) / area - cx * cy
+    mean = runs.sums(runs.intensity_sums(intensity)) / area
+    exits_axis = runs.sums(np.ones_like(length)) + area - runs.overlap_with_next_row(0)
+    exits_diagonal = 2 * area - runs.overlap_with_next_row(1) - runs.overlap_with_next_row(-1)
+    perimeter = _CROFTON_AXIS * exits_axis + _CROFTON_DIAGONAL * exits_diagonal
+    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, perimeter], axis=1)
+
+    points = np.empty((2 * runs.label.size, 2), dtype=np.int32)  # both ends of every run, (x, y)
+    points[0::2, 0], points[1::2, 0] = runs.start, runs.stop
+    points[0::2, 1] = points[1::2, 1] = runs.row
+    bounds = (2 * np.r_[runs.first, runs.label.size]).tolist()
+    hulls = [cv2.convexHull(points[a:b], returnPoints=True) for a, b in zip(bounds[:-1], bounds[1:])]
+    return runs.ids, values, _hull_features(hulls)
 
 
 def measure_particles(
@@ -106,24 +199,22 @@ def measure_particles(
     (40, 4.0)
     """
     labels = np.asarray(labels)
-    flat = labels.ravel()
-    count = int(flat.max()) + 1 if flat.size else 1
-    area = np.bincount(flat, minlength=count).astype(np.float64)
-    ids = np.flatnonzero(area)
-    ids = ids[ids > 0]
-    columns = _moment_features(labels, intensity, area, count)
+    if labels.ndim != 2:
+        raise ValueError("labels must be a 2-D label image")
+    if np.shape(intensity) != labels.shape:
+        raise ValueError("intensity must have the shape of labels")
+    intensity = np.ascontiguousarray(intensity)
+    ids, values, hull = _particle_features(labels, intensity)
     n = ids.size
-    table = pd.DataFrame({"id": ids.astype(np.int64)})
     if n == 0:
         return _empty_table(pixel_size_nm)
-    area_ids = area[ids]
-    cx, cy, mxx, myy, mxy, mean_grey = (c[ids] for c in columns)
+    table = pd.DataFrame({"id": ids})
+    area_ids, cx, cy, mxx, myy, mxy, mean_grey, perimeter = values.T
+    feret_max, feret_min, convex_area = hull.T
     # Second central moments -> ellipse axes (as scikit-image: 4 * sqrt(eigenvalue)).
     common = np.sqrt(((mxx - myy) / 2) ** 2 + mxy**2)
     major = 4 * np.sqrt(np.maximum((mxx + myy) / 2 + common, 0))
     minor = 4 * np.sqrt(np.maximum((mxx + myy) / 2 - common, 0))
-    outline = _outline_features(labels, ids)
-    perimeter, feret_max, feret_min, convex_area = outline.T
     table["centroid_x"] = cx
     table["centroid_y"] = cy
     table["area"] = area_ids
@@ -142,22 +233,6 @@ def measure_particles(
     edge = np.zeros(n, dtype=bool) if edge_ids is None else np.isin(ids, edge_ids)
     table["touches_edge"] = edge
     return add_calibrated_columns(table, pixel_size_nm)
-
-
-def _moment_features(labels: np.ndarray, intensity: np.ndarray, area: np.ndarray, count: int) -> list[np.ndarray]:
-    flat = labels.ravel()
-    height, width = labels.shape
-    rows = np.repeat(np.arange(height, dtype=np.float64), width)
-    cols = np.tile(np.arange(width, dtype=np.float64), height)
-    safe = np.maximum(area, 1)
-    sum_x = np.bincount(flat, cols, minlength=count)
-    sum_y = np.bincount(flat, rows, minlength=count)
-    cx, cy = sum_x / safe, sum_y / safe
-    mxx = np.bincount(flat, cols * cols, minlength=count) / safe - cx**2
-    myy = np.bincount(flat, rows * rows, minlength=count) / safe - cy**2
-    mxy = np.bincount(flat, cols * rows, minlength=count) / safe - cx * cy
-    mean_grey = np.bincount(flat, intensity.ravel(), minlength=count) / safe
-    return [cx, cy, mxx, myy, mxy, mean_grey]
 
 
 def add_calibrated_columns(table: pd.DataFrame, pixel_size_nm: float | None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,12 @@ class CleanParams:
         0.0, label="Minimum area (calibrated)", minimum=0.0, maximum=1e12, step=1.0, unit="nm²",
         help="Used instead of the pixel value when the image is calibrated and this is above 0.",
     )
+    min_area_fraction: float = _param(
+        0.05, label="Minimum area (relative)", minimum=0.0, maximum=1.0, step=0.01,
+        help="Also drop objects smaller than this fraction of the typical object (area-weighted median area).",
+    )
     fill_holes: bool = _param(True, label="Fill holes")
-    opening_radius_px: int = _param(1, label="Smoothing (opening) radius", minimum=0, maximum=20, step=1, unit="px")
+    opening_radius_px: int = _param(2, label="Smoothing (opening) radius", minimum=0, maximum=20, step=1, unit="px")
 
 
 @dataclass(frozen=True)
@@ -124,16 +129,21 @@ class SplitParams:
     min_distance_px: int = _param(5, label="min_distance", minimum=1, maximum=200, step=1, unit="px")
     h_maxima_px: float = _param(1.5, label="h-maxima depth", minimum=0.1, maximum=50.0, step=0.1, unit="px")
     sure_foreground_fraction: float = _param(
-        0.5, label="Sure-foreground level", minimum=0.05, maximum=0.95, step=0.01,
+        0.6, label="Sure-foreground level", minimum=0.05, maximum=0.95, step=0.01,
         help="Fraction of each clump's largest inner distance that counts as a particle core.",
     )
 
 
 @dataclass(frozen=True)
 class EdgeParams:
-    """Particles cut by the image border or by the data bar."""
+    """Objects that are not measurable particles: cut by the border or the data bar, or burned-in text."""
 
     exclude_edge: bool = _param(True, label="Exclude particles touching the edge")
+    exclude_annotations: bool = _param(
+        True,
+        label="Exclude burned-in labels and text",
+        help="Drop objects whose pixels are mostly pure black or pure white (panel letters, scale-bar text).",
+    )
 
 
 @dataclass(frozen=True)
@@ -245,11 +255,16 @@ def _coerce(value: Any, spec: dataclasses.Field, group: str) -> Any:
             raise ParamsError(f"{where} must be true or false, not {value!r}.")
         return value
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or float(value) != int(value)
+        ):
             raise ParamsError(f"{where} must be a whole number, not {value!r}.")
         return int(value)
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ParamsError(f"{where} must be a number, not {value!r}.")
         return float(value)
     if not isinstance(value, str):

@@ -21,7 +21,7 @@ from particle_gui.core.loading import LoadedImage
 from particle_gui.core.measure import add_calibrated_columns, measure_particles
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
-from particle_gui.core.segment import clean_mask, remove_labels, split_particles, touching_edge_ids
+from particle_gui.core.segment import annotation_ids, clean_mask, remove_labels, split_particles, touching_edge_ids
 from particle_gui.core.stats import Summary, summarise
 from particle_gui.core.threshold import ThresholdResult, threshold_image
 
@@ -162,7 +162,7 @@ class Pipeline:
 
         boundary(2)
         key = (key, params.threshold)
-        thresholded = self._stage("threshold", key, lambda: threshold_image(pre, params.threshold, analysis_rows=rows), ran)
+        thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, rows), ran)
 
         boundary(3)
         uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
@@ -222,8 +222,18 @@ class Pipeline:
         )
 
     @staticmethod
-    def _edges(split: np.ndarray, params: PipelineParams, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    def _threshold(pre: np.ndarray, params: PipelineParams, rows: int) -> ThresholdResult:
+        result = threshold_image(pre, params.threshold, analysis_rows=rows)
+        _frozen(result.mask)
+        return result
+
+    def _edges(self, split: np.ndarray, params: PipelineParams, rows: int) -> tuple[np.ndarray, np.ndarray]:
         edge_ids = touching_edge_ids(split, analysis_rows=rows)
-        if params.edge.exclude_edge:
-            return _frozen(remove_labels(split, edge_ids)), np.zeros(0, dtype=np.int64)
-        return split, _frozen(edge_ids.astype(np.int64))
+        drop = edge_ids if params.edge.exclude_edge else np.zeros(0, dtype=np.int64)
+        if params.edge.exclude_annotations:
+            drop = np.union1d(drop, annotation_ids(split, self.image.grey))
+        if drop.size == 0:
+            return split, _frozen(edge_ids.astype(np.int64))
+        labels = remove_labels(split, drop)
+        kept_edges = np.unique(labels[np.isin(split, edge_ids) & (labels > 0)]) if not params.edge.exclude_edge else []
+        return _frozen(labels), _frozen(np.asarray(kept_edges, dtype=np.int64))

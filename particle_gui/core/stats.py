@@ -119,16 +119,30 @@ def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *,
 def bootstrap_ci(
     d: np.ndarray, *, resamples: int, rng: np.random.Generator
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Percentile bootstrap 95 % intervals of the mean and the median."""
+    """Percentile bootstrap 95 % intervals of the mean and the median.
+
+    The medians are found by counting instead of partitioning every resample: with ``rank``
+    the position of each value in sorted order, a resample's k-th smallest value is the
+    sorted value at the first rank where the resample's cumulative rank count exceeds k.
+    This gives exactly what ``np.median`` of the resample gives, in about half the time.
+    """
     n = d.size
     chunk = max(1, min(resamples, 20_000_000 // max(n, 1)))
+    order = np.argsort(d, kind="stable")
+    d_sorted = d[order]
+    rank = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    rank[order] = np.arange(n, dtype=rank.dtype)
+    middle = (n // 2,) if n % 2 else (n // 2 - 1, n // 2)
     means, medians = [], []
     done = 0
     while done < resamples:
         size = min(chunk, resamples - done)
-        sample = d[rng.integers(0, n, size=(size, n))]
-        means.append(sample.mean(axis=1))
-        medians.append(np.median(sample, axis=1))
+        ranks = rank[rng.integers(0, n, size=(size, n))]
+        means.append(d_sorted[ranks].mean(axis=1))
+        keys = ranks + (np.arange(size, dtype=np.int64) * n)[:, None]
+        cumulative = np.bincount(keys.ravel(), minlength=size * n).reshape(size, n).cumsum(axis=1)
+        picked = [d_sorted[(cumulative <= k).sum(axis=1)] for k in middle]
+        medians.append(picked[0] if len(picked) == 1 else (picked[0] + picked[1]) / 2)
         done += size
     means_all, medians_all = np.concatenate(means), np.concatenate(medians)
     mean_ci = tuple(float(v) for v in np.percentile(means_all, [2.5, 97.5]))

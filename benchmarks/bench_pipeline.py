@@ -1,0 +1,300 @@
+"""Interactive-speed benchmark of the pipeline on synthetic SEM-like images.
+
+Times, on images from :mod:`benchmarks.synthetic` (median of ``--repeats`` runs after one
+warm-up run):
+
+* ``full``: a cold :class:`Pipeline` run with default parameters (and, for information, with
+  ``preprocess.denoise="nlm"``);
+* ``min_distance``: a ``split.min_distance_px`` change in ``distance_peaks`` mode;
+* ``sure_fraction``: a ``split.sure_foreground_fraction`` change in the default mode;
+* ``manual_threshold``: a ``threshold.manual_value`` change with the ``manual`` method;
+
+each change alternating between two values so that every timed run is a real change, with
+the stages that ran (``result.stages_run``) to show the cache at work, and per-stage times
+(from the progress callback). Beside them, a naive scikit-image split + measure of the same
+cleaned mask (SciPy EDT, ``peak_local_max`` markers, whole-image ``watershed``,
+``regionprops_table`` with the usual shape columns) and the speed-up over it.
+
+Usage::
+
+    python -m benchmarks.bench_pipeline [--repeats 5] [--sizes small,large] [--out results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+import skimage
+from scipy import ndimage
+from skimage.feature import peak_local_max
+from skimage.measure import regionprops_table
+from skimage.segmentation import watershed
+
+from benchmarks.synthetic import particle_image
+from particle_gui.core.loading import LoadedImage
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.pipeline import STAGES, Pipeline
+
+#: name -> (height, width, particles, seed)
+SIZES: dict[str, tuple[int, int, int, int]] = {
+    "small": (768, 1024, 300, 1),
+    "large": (4096, 4096, 5000, 2),
+}
+#: Targets (seconds) for a parameter change (split + measure + summary) and a full run.
+CHANGE_TARGET_S = {"small": 0.050, "large": 1.0}
+FULL_TARGET_S = {"small": 0.150}
+RERUN_STAGES = ("split", "edge", "measure", "summary")
+NAIVE_PROPERTIES = (
+    "label", "area", "perimeter", "feret_diameter_max", "axis_major_length", "axis_minor_length",
+    "solidity", "eccentricity", "intensity_mean",
+)
+
+
+def _replace(params: PipelineParams, stage: str, **changes: Any) -> PipelineParams:
+    return dataclasses.replace(params, **{stage: dataclasses.replace(getattr(params, stage), **changes)})
+
+
+class _StageClock:
+    """Progress callback that records the time spent in each stage of one run."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
+
+    def __call__(self, stage: str, index: int, total: int) -> None:
+        self._close()
+        self._current = (stage, time.perf_counter())
+
+    def _close(self) -> None:
+        if self._current is not None:
+            name, start = self._current
+            self.times[name] = time.perf_counter() - start
+            self._current = None
+
+    def finish(self) -> dict[str, float]:
+        self._close()
+        return self.times
+
+
+def _time_runs(run_once: Callable[[int], tuple[Any, dict[str, float]]], repeats: int) -> dict[str, Any]:
+    """Run ``run_once(i)`` once to warm up, then ``repeats`` times; median and spread."""
+    run_once(-1)
+    totals, stage_times, last = [], {name: [] for name in STAGES}, None
+    for i in range(repeats):
+        start = time.perf_counter()
+        last, stages = run_once(i)
+        totals.append(time.perf_counter() - start)
+        for name in STAGES:
+            stage_times[name].append(stages.get(name, 0.0))
+    return {
+        "median_s": statistics.median(totals),
+        "min_s": min(totals),
+        "max_s": max(totals),
+        "repeats": repeats,
+        "stages_median_s": {name: statistics.median(v) for name, v in stage_times.items()},
+        "result": last,
+    }
+
+
+def _pipeline_run(pipeline: Pipeline, params: PipelineParams) -> tuple[Any, dict[str, float]]:
+    clock = _StageClock()
+    result = pipeline.run(params, progress=clock)
+    return result, clock.finish()
+
+
+def naive_split_measure(mask: np.ndarray, grey: np.ndarray, *, min_distance_px: int) -> tuple[np.ndarray, dict]:
+    """Split and measure the way a scikit-image notebook would, on the whole image."""
+    distance = ndimage.distance_transform_edt(mask)
+    objects, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+    peaks = peak_local_max(distance, min_distance=min_distance_px, labels=objects, exclude_border=False)
+    markers = np.zeros(mask.shape, dtype=np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    labels = watershed(-distance, markers, mask=mask)
+    table = regionprops_table(labels, intensity_image=grey, properties=NAIVE_PROPERTIES)
+    return labels, table
+
+
+def _edge_free_count(labels: np.ndarray) -> int:
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    ids = np.unique(labels)
+    return int(np.setdiff1d(ids[ids > 0], border).size)
+
+
+def _ecd_median(labels: np.ndarray) -> float:
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    area = np.bincount(labels.ravel())
+    area[border] = 0
+    area[0] = 0
+    area = area[area > 0]
+    return float(np.median(np.sqrt(4 * area / np.pi))) if area.size else float("nan")
+
+
+def _alternating(pipeline: Pipeline, values: tuple[Any, Any], make: Callable[[Any], PipelineParams]):
+    def run_once(i: int) -> tuple[Any, dict[str, float]]:
+        return _pipeline_run(pipeline, make(values[(i + 1) % 2]))
+
+    pipeline.run(make(values[1]))  # the warm-up run (i = -1) is then a change to values[0]
+    return run_once
+
+
+def bench_size(name: str, repeats: int, *, naive_repeats: int, nlm_repeats: int | None, log=print) -> dict[str, Any]:
+    height, width, n_particles, seed = SIZES[name]
+    start = time.perf_counter()
+    grey, truth = particle_image(height, width, n_particles, seed=seed)
+    log(f"[{name}] {width}x{height}, {int(truth.max())} particles placed ({time.perf_counter() - start:.1f} s to generate)")
+    image = LoadedImage(
+        path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0, metadata_calibration=None
+    )
+    defaults = PipelineParams()
+    out: dict[str, Any] = {
+        "width": width,
+        "height": height,
+        "true_count": int(truth.max()),
+        "true_count_not_touching_edge": _edge_free_count(truth),
+        "true_ecd_median_px": _ecd_median(truth),
+        "scenarios": {},
+    }
+
+    def record(key: str, timing: dict[str, Any]) -> None:
+        result = timing.pop("result")
+        timing["stages_run"] = list(result.stages_run)
+        timing["count"] = result.count
+        timing["ecd_median_px"] = float(result.particles["ecd"].median()) if result.count else float("nan")
+        out["scenarios"][key] = timing
+        stages = ", ".join(f"{s} {1000 * timing['stages_median_s'][s]:.1f}" for s in timing["stages_run"])
+        log(f"[{name}] {key}: {1000 * timing['median_s']:.1f} ms median ({stages})")
+
+    record("full", _time_runs(lambda i: _pipeline_run(Pipeline(image), defaults), repeats))
+    if nlm_repeats:
+        nlm = _replace(defaults, "preprocess", denoise="nlm")
+        record("full_nlm", _time_runs(lambda i: _pipeline_run(Pipeline(image), nlm), nlm_repeats))
+
+    peaks = _replace(defaults, "split", mode="distance_peaks")
+    pipeline = Pipeline(image)
+    record(
+        "min_distance",
+        _time_runs(_alternating(pipeline, (5, 7), lambda v: _replace(peaks, "split", min_distance_px=v)), repeats),
+    )
+    record(
+        "sure_fraction",
+        _time_runs(
+            _alternating(pipeline, (0.5, 0.55), lambda v: _replace(defaults, "split", sure_foreground_fraction=v)),
+            repeats,
+        ),
+    )
+    otsu = Pipeline(image).run(defaults).threshold.value
+    level = round(float(otsu), 3)
+    record(
+        "manual_threshold",
+        _time_runs(
+            _alternating(pipeline, (level, round(level + 0.02, 3)), lambda v: _replace(
+                defaults, "threshold", method="manual", manual_value=v)),
+            repeats,
+        ),
+    )
+    out["manual_threshold_values"] = [level, round(level + 0.02, 3)]
+
+    mask = Pipeline(image).run(defaults).mask
+    naive_times, naive_labels = [], None
+    if naive_repeats > 1:
+        naive_split_measure(mask, grey, min_distance_px=5)  # warm-up
+    for _ in range(naive_repeats):
+        start = time.perf_counter()
+        naive_labels, _ = naive_split_measure(mask, grey, min_distance_px=5)
+        naive_times.append(time.perf_counter() - start)
+    out["naive"] = {
+        "median_s": statistics.median(naive_times),
+        "min_s": min(naive_times),
+        "repeats": naive_repeats,
+        "count_all": int(naive_labels.max()),
+        "count_not_touching_edge": _edge_free_count(naive_labels),
+    }
+    log(f"[{name}] naive scikit-image split + measure: {1000 * out['naive']['median_s']:.1f} ms median")
+    return out
+
+
+def format_table(results: dict[str, Any]) -> str:
+    lines = []
+    header = f"{'size':<6} {'scenario':<17} {'median ms':>10} {'min ms':>8} {'vs naive':>9} {'target':>9}  {'count':>11}  stages run (median ms)"
+    lines += [header, "-" * len(header)]
+    for name, size in results["sizes"].items():
+        naive = size["naive"]["median_s"]
+        for key, scenario in size["scenarios"].items():
+            median = scenario["median_s"]
+            target = CHANGE_TARGET_S.get(name) if key != "full" and key != "full_nlm" else FULL_TARGET_S.get(name)
+            verdict = "" if target is None or key == "full_nlm" else (
+                f"{'ok' if median <= target else 'MISS'} {1000 * target:.0f}"
+            )
+            ratio = f"{naive / median:.1f}x" if key not in ("full", "full_nlm") else ""
+            count = f"{scenario['count']}/{size['true_count_not_touching_edge']}"
+            stages = ", ".join(f"{s} {1000 * scenario['stages_median_s'][s]:.1f}" for s in scenario["stages_run"]) or "(none)"
+            lines.append(
+                f"{name:<6} {key:<17} {1000 * median:>10.1f} {1000 * scenario['min_s']:>8.1f} {ratio:>9} {verdict:>9}  "
+                f"{count:>11}  {stages}"
+            )
+        naive_count = f"{size['naive']['count_not_touching_edge']}/{size['true_count_not_touching_edge']}"
+        lines.append(
+            f"{name:<6} {'naive skimage':<17} {1000 * naive:>10.1f} {1000 * size['naive']['min_s']:>8.1f} "
+            f"{'1.0x':>9} {'':>9}  {naive_count:>11}  EDT + peak_local_max + watershed + regionprops_table"
+        )
+        lines.append(
+            f"{'':<6} true particles {size['true_count']} ({size['true_count_not_touching_edge']} not touching the edge); "
+            f"median ECD true {size['true_ecd_median_px']:.2f} px, found {size['scenarios']['full']['ecd_median_px']:.2f} px"
+        )
+    lines.append("count = particles found (edge particles excluded) / true particles not touching the edge;")
+    lines.append("vs naive = naive split + measure time / our re-run time for that change (higher is better).")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per scenario (after one warm-up)")
+    parser.add_argument("--sizes", default="small,large", help="comma-separated: " + ", ".join(SIZES))
+    parser.add_argument("--naive-repeats", type=int, default=None, help="default: repeats for small, 1 for large")
+    parser.add_argument("--no-nlm", action="store_true", help="skip the (slow) non-local-means full run")
+    parser.add_argument("--out", help="write the results as JSON to this file")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = set(sizes) - set(SIZES)
+    if unknown:
+        parser.error(f"unknown size(s): {', '.join(sorted(unknown))}")
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "opencv": cv2.__version__,
+            "scikit-image": skimage.__version__,
+            "opencv_threads": cv2.getNumThreads(),
+        },
+        "repeats": args.repeats,
+        "sizes": {},
+    }
+    for name in sizes:
+        large = SIZES[name][0] * SIZES[name][1] > 4_000_000
+        naive_repeats = args.naive_repeats or (1 if large else args.repeats)
+        nlm_repeats = None if args.no_nlm else (1 if large else min(args.repeats, 3))
+        results["sizes"][name] = bench_size(
+            name, args.repeats, naive_repeats=naive_repeats, nlm_repeats=nlm_repeats, log=lambda m: print(m, file=sys.stderr)
+        )
+    print(format_table(results))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""Command line: ``particle-gui analyze`` for batch analysis; ``particle-gui [IMAGE]`` opens the GUI.
+
+Exit codes: 0 every image analysed, 1 at least one image failed (or results could not be
+written), 2 the command line was wrong, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+import particle_gui
+from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, find_inputs, images_in_folder, run_batch
+from particle_gui.core.errors import CalibrationError, ExportError, ParamsError
+from particle_gui.core.loading import IMAGE_SUFFIXES
+from particle_gui.core.params import METHODS, PipelineParams
+from particle_gui.core.units import parse_length_nm
+
+PROG = "particle-gui"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _length_nm(text: str) -> float:
+    """argparse type for lengths with a unit, e.g. ``2.5nm`` or ``0.2um``."""
+    try:
+        return parse_length_nm(text)
+    except CalibrationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for ``particle-gui`` and its ``analyze`` subcommand."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Particle size and shape analysis for SEM/TEM images. "
+        f"Run '{PROG} [IMAGE]' to open the GUI, or '{PROG} analyze' for batch analysis.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {particle_gui.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="analyze")
+    analyze = commands.add_parser(
+        "analyze",
+        help="analyse images or folders of images and write labels, tables, overlays and a summary",
+        description="Analyse images (or every image directly inside the given folders) and write, per image, "
+        "<stem>_labels.tif, <stem>_particles.csv and <stem>_overlay.png, plus summary.csv and run.json for the run.",
+    )
+    analyze.add_argument("inputs", nargs="+", metavar="INPUT", help="image file or folder of images")
+    analyze.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
+    analyze.add_argument("--params", type=Path, metavar="FILE.json", help="analysis parameters saved by the GUI")
+    analyze.add_argument("--method", choices=METHODS, help="segmentation method (default: from --params, else classical)")
+    analyze.add_argument(
+        "--pixel-size", type=_length_nm, metavar="LENGTH", dest="pixel_size_nm",
+        help="pixel size with a unit, e.g. 2.5nm; used when the file has no calibration metadata "
+        "and no scale bar calibration applies",
+    )
+    analyze.add_argument(
+        "--scale-bar", type=_length_nm, metavar="LENGTH", dest="scale_bar_nm",
+        help="length of the scale bar burned into the images, e.g. 200nm; calibrates each image from its "
+        "detected scale bar unless the file has calibration metadata",
+    )
+    analyze.set_defaults(subparser=analyze)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or not args_list[0].startswith("-") and args_list[0] != "analyze":
+        return _launch_gui(args_list)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+        if args.command != "analyze":
+            return _launch_gui(args_list)
+        return _analyze(args, args_list)
+    except SystemExit as exc:  # argparse exits for --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _launch_gui(argv: list[str]) -> int:
+    try:
+        gui = importlib.import_module("particle_gui.gui")
+        launch = gui.main
+    except (ImportError, AttributeError) as exc:
+        print(
+            f"{PROG}: the graphical interface is not available in this installation ({exc}); "
+            f"batch analysis works: {PROG} analyze INPUT... --out DIR",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return int(launch(argv))
+
+
+def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
+    analyze_parser: argparse.ArgumentParser = args.subparser
+    params = PipelineParams()
+    try:
+        if args.params is not None:
+            params = PipelineParams.load(args.params)
+        if args.method is not None:
+            params = dataclasses.replace(params, method=args.method)
+    except ParamsError as exc:
+        analyze_parser.error(str(exc))
+    try:
+        for item in args.inputs:
+            if Path(item).is_dir() and not images_in_folder(item):
+                print(f"{PROG}: note: no images in folder {item}", file=sys.stderr)
+        paths = find_inputs(args.inputs)
+    except OSError as exc:
+        analyze_parser.error(f"cannot list {exc.filename}: {exc.strerror or exc}")
+    if not paths:
+        analyze_parser.error(f"no images found (images are files ending in {', '.join(IMAGE_SUFFIXES)})")
+    out_dir: Path = args.out
+    if out_dir.exists() and not out_dir.is_dir():
+        analyze_parser.error(f"--out {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        analyze_parser.error(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
+
+    with tqdm(total=len(paths), unit="image", file=sys.stderr, disable=None, dynamic_ncols=True) as bar:
+
+        def progress(done: int, total: int, outcome: ImageOutcome | None) -> None:
+            if outcome is None:
+                return
+            if not outcome.ok:
+                bar.write(f"{PROG}: {outcome.path}: {outcome.row['status']}", file=sys.stderr)
+            bar.set_postfix_str(outcome.path.name, refresh=False)
+            bar.update(done - bar.n)
+
+        try:
+            report = run_batch(
+                paths, out_dir, params,
+                pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm,
+                command=[PROG, *argv], progress=progress,
+            )
+        except ExportError as exc:
+            bar.write(f"{PROG}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    analysed = len(report.outcomes) - report.failed
+    print(
+        f"{PROG}: {analysed} of {len(paths)} image(s) analysed, {report.failed} failed; "
+        f"summary in {out_dir / SUMMARY_NAME}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if report.failed else EXIT_OK

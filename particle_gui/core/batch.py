@@ -1,0 +1,345 @@
+"""Batch analysis: find the images, analyse each one, write its results and the run's records.
+
+The loop reports progress through a callback and checks a cancel flag between images, so the
+command line and the GUI drive the same code. One image that fails is recorded as failed
+and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import particle_gui
+from particle_gui.core.calibration import Calibration, resolve_calibration
+from particle_gui.core.errors import CancelledError, ParticleGuiError
+from particle_gui.core import export
+from particle_gui.core.loading import IMAGE_SUFFIXES, LoadedImage, file_sha256, load_image
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.pipeline import Pipeline, PipelineResult
+
+SUMMARY_NAME = "summary.csv"
+RUN_RECORD_NAME = "run.json"
+#: Suffixes of the per-image outputs, appended to the image's output stem.
+OUTPUT_SUFFIXES = ("_labels.tif", "_particles.csv", "_overlay.png")
+#: Packages whose versions are recorded in ``run.json``.
+RECORDED_PACKAGES = ("numpy", "scipy", "scikit-image", "scikit-learn", "opencv-python-headless", "tifffile", "pandas")
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    """What happened to one input image.
+
+    ``stem`` starts its output file names (unique in the batch); ``row`` is its line of
+    ``summary.csv``; ``sha256`` is None only when the file could not be read at all;
+    ``calibration`` is None and ``error`` says why when the analysis failed.
+    """
+
+    path: Path
+    stem: str
+    row: dict[str, Any]
+    sha256: str | None = None
+    calibration: Calibration | None = None
+    error: str | None = None
+    outputs: tuple[Path, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def record(self) -> dict[str, Any]:
+        """The image's entry in ``run.json``."""
+        return {
+            "path": str(self.path),
+            "output_stem": self.stem,
+            "sha256": self.sha256,
+            "status": self.row["status"],
+            "calibration": dataclasses.asdict(self.calibration) if self.calibration is not None else None,
+            "outputs": [path.name for path in self.outputs],
+        }
+
+
+@dataclass
+class BatchReport:
+    """A batch: its settings and, in input order, the outcome of each image done so far."""
+
+    out_dir: Path
+    params: PipelineParams
+    options: dict[str, Any]
+    command: tuple[str, ...] = ()
+    started_at: str = field(default_factory=lambda: _now())
+    finished_at: str | None = None
+    cancelled: bool = False
+    outcomes: list[ImageOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(not outcome.ok for outcome in self.outcomes)
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """Rows of ``summary.csv``."""
+        return [{**outcome.row, "output_stem": outcome.stem, "path": str(outcome.path)} for outcome in self.outcomes]
+
+    def record(self) -> dict[str, Any]:
+        """The provenance written to ``run.json``."""
+        return {
+            "software": "particle-gui",
+            "version": particle_gui.__version__,
+            "command_line": list(self.command),
+            "working_directory": os.getcwd(),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "cancelled": self.cancelled,
+            "params": self.params.to_dict(),
+            "options": self.options,
+            "environment": _package_versions(),
+            "inputs": [outcome.record() for outcome in self.outcomes],
+        }
+
+    def write_records(self) -> None:
+        """Write ``summary.csv`` and ``run.json`` into ``out_dir`` (atomically)."""
+        export.write_summary_csv(self.out_dir / SUMMARY_NAME, self.summary_rows())
+        text = json.dumps(self.record(), indent=2, ensure_ascii=False) + "\n"
+        export.atomic_write_text(self.out_dir / RUN_RECORD_NAME, text)
+
+
+#: ``progress(done, total, outcome)``: once with ``(0, total, None)``, then after every image.
+BatchProgress = Callable[[int, int, "ImageOutcome | None"], None]
+
+
+def images_in_folder(folder: str | Path) -> list[Path]:
+    """Image files directly inside ``folder`` (by suffix, any case), sorted by name; hidden files skipped."""
+    folder = Path(folder)
+    found = [
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
+    ]
+    return sorted(found, key=lambda path: path.name)
+
+
+def find_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Expand inputs into the list of files to analyse, in order, each file once.
+
+    A folder contributes the images directly inside it (:func:`images_in_folder`). Any other
+    path is kept as it is, whatever its suffix and even if it does not exist, so that it is
+    attempted and reported rather than silently dropped.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for item in inputs:
+        path = Path(item)
+        for candidate in images_in_folder(path) if path.is_dir() else [path]:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+    return found
+
+
+def unique_stems(paths: Sequence[Path]) -> list[str]:
+    """Output stems, one per path: the file's stem, with ``_2``, ``_3``... for repeats.
+
+    Names are compared ignoring case, as file systems on Windows and macOS do.
+
+    >>> unique_stems([Path("a/x.tif"), Path("b/x.tif"), Path("x_2.png")])
+    ['x', 'x_2', 'x_2_2']
+    """
+    used: set[str] = set()
+    stems = []
+    for path in paths:
+        stem, number = path.stem, 1
+        while stem.casefold() in used:
+            number += 1
+            stem = f"{path.stem}_{number}"
+        used.add(stem.casefold())
+        stems.append(stem)
+    return stems
+
+
+def analyze_file(
+    path: str | Path,
+    params: PipelineParams,
+    *,
+    pixel_size_nm: float | None = None,
+    scale_bar_nm: float | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> tuple[LoadedImage, PipelineResult, list[str]]:
+    """Load one image, calibrate it and run the pipeline.
+
+    Parameters
+    ----------
+    path : str or Path
+    params : PipelineParams
+    pixel_size_nm : float, optional
+        Pixel size given by the user; used without metadata and scale-bar calibration.
+    scale_bar_nm : float, optional
+        Physical length of the image's scale bar; with the detected bar it calibrates the image.
+    should_cancel : callable, optional
+        Passed to :meth:`Pipeline.run`.
+
+    Returns
+    -------
+    image : LoadedImage
+    result : PipelineResult
+    warnings : list of str
+        The pipeline's warnings and the calibration's, each once.
+
+    Raises
+    ------
+    ImageLoadError
+        The file cannot be read.
+    """
+    image = load_image(path)
+    pipeline = Pipeline(image)
+    _, scale_bar = pipeline.region(params)
+    calibration, calibration_warnings = resolve_calibration(
+        image.metadata_calibration,
+        scale_bar_length_nm=scale_bar_nm,
+        scale_bar_length_px=scale_bar.length_px if scale_bar is not None else None,
+        manual_pixel_size_nm=pixel_size_nm,
+    )
+    result = pipeline.run(params, calibration, should_cancel=should_cancel)
+    warnings = list(dict.fromkeys([*result.warnings, *calibration_warnings]))
+    return image, result, warnings
+
+
+def write_image_outputs(out_dir: Path, stem: str, image: LoadedImage, result: PipelineResult) -> tuple[Path, ...]:
+    """Write ``<stem>_labels.tif``, ``<stem>_particles.csv`` and ``<stem>_overlay.png``."""
+    labels_path, particles_path, overlay_path = (out_dir / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES)
+    export.write_labels_tiff(labels_path, result.labels)
+    export.write_particles_csv(particles_path, result.particles)
+    first_row = result.data_bar.first_row if result.data_bar is not None else None
+    overlay = export.render_overlay(export.display_image_uint8(image), result.labels, data_bar_first_row=first_row)
+    export.write_overlay_png(overlay_path, overlay)
+    return labels_path, particles_path, overlay_path
+
+
+def process_image(
+    path: Path,
+    stem: str,
+    out_dir: Path,
+    params: PipelineParams,
+    *,
+    pixel_size_nm: float | None = None,
+    scale_bar_nm: float | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> ImageOutcome:
+    """Analyse one image and write its outputs; any failure becomes a failed outcome.
+
+    Raises
+    ------
+    CancelledError
+        ``should_cancel`` returned True during the analysis.
+    """
+    try:
+        image, result, warnings = analyze_file(
+            path, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, should_cancel=should_cancel
+        )
+        outputs = write_image_outputs(out_dir, stem, image, result)
+    except CancelledError:
+        raise
+    except (ParticleGuiError, MemoryError) as exc:
+        # The summary row names the image already; drop the path the message starts with.
+        return _failed(path, stem, str(exc).removeprefix(f"{path}: ") or type(exc).__name__)
+    except Exception as exc:  # an engine bug on one image must not end the batch
+        return _failed(path, stem, f"unexpected error ({type(exc).__name__}: {exc})")
+    return ImageOutcome(
+        path=path,
+        stem=stem,
+        row=export.summary_row(path.name, result, warnings=warnings),
+        sha256=image.sha256,
+        calibration=result.calibration,
+        outputs=outputs,
+    )
+
+
+def _failed(path: Path, stem: str, reason: str) -> ImageOutcome:
+    try:
+        sha256: str | None = file_sha256(path)
+    except OSError:  # missing or unreadable
+        sha256 = None
+    return ImageOutcome(path=path, stem=stem, row=export.failed_row(path.name, reason), sha256=sha256, error=reason)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+@functools.cache
+def _package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def run_batch(
+    paths: Sequence[Path],
+    out_dir: str | Path,
+    params: PipelineParams,
+    *,
+    pixel_size_nm: float | None = None,
+    scale_bar_nm: float | None = None,
+    command: Sequence[str] = (),
+    progress: BatchProgress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> BatchReport:
+    """Analyse every image into ``out_dir``, with ``summary.csv`` and ``run.json``.
+
+    Both records are rewritten after each image, so an interrupted batch keeps what it did.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Files to analyse (see :func:`find_inputs`), written to the existing folder ``out_dir``.
+    params, pixel_size_nm, scale_bar_nm
+        See :func:`analyze_file`.
+    command : sequence of str
+        The command line, recorded in ``run.json``.
+    progress : callable, optional
+        See :data:`BatchProgress`.
+    should_cancel : callable, optional
+        Checked before each image and at each pipeline stage; the batch then stops, with
+        ``cancelled`` set and the image in progress left out.
+
+    Returns
+    -------
+    BatchReport
+
+    Raises
+    ------
+    ExportError
+        ``summary.csv`` or ``run.json`` cannot be written.
+    """
+    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm}
+    report = BatchReport(out_dir=Path(out_dir), params=params, options=options, command=tuple(command))
+    if progress is not None:
+        progress(0, len(paths), None)
+    for path, stem in zip(paths, unique_stems(paths)):
+        try:
+            if should_cancel is not None and should_cancel():
+                raise CancelledError("The batch was cancelled.")
+            outcome = process_image(path, stem, report.out_dir, params, should_cancel=should_cancel, **options)
+        except CancelledError:
+            report.cancelled = True
+            break
+        report.outcomes.append(outcome)
+        report.write_records()
+        if progress is not None:
+            progress(len(report.outcomes), len(paths), outcome)
+    report.finished_at = _now()
+    report.write_records()
+    return report

@@ -1,0 +1,256 @@
+"""Writing results to disk: label images, particle tables, overlays and the batch summary.
+
+Every file is written atomically: the bytes go to a temporary file in the destination
+folder, which then replaces the destination with :func:`os.replace`. A reader never sees a
+half-written file, and an interrupted run leaves the previous version (or nothing) in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+import pandas as pd
+import tifffile
+from skimage.segmentation import find_boundaries
+
+from particle_gui.core.databar import to_uint8
+from particle_gui.core.errors import ExportError
+from particle_gui.core.loading import LoadedImage
+
+if TYPE_CHECKING:
+    from particle_gui.core.pipeline import PipelineResult
+
+#: Colour of particle outlines in overlays (RGB).
+OUTLINE_RGB = (255, 255, 0)
+#: Colour and opacity of the tint over the excluded data bar (RGB, 0..1).
+DATA_BAR_TINT_RGB = (0, 96, 255)
+DATA_BAR_TINT_ALPHA = 0.4
+#: Percentiles of the grey image mapped to 0 and 255 for display of non-8-bit images.
+DISPLAY_PERCENTILES = (0.5, 99.5)
+#: Display percentiles are estimated on at most about this many pixels.
+_DISPLAY_SAMPLE_PIXELS = 4_000_000
+
+#: Columns of ``summary.csv`` in order; rows may carry further columns after these.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "image", "status", "n_particles", "pixel_size_nm", "calibration_source", "d50", "unit",
+    "mean", "std", "d10", "d90", "d50_ci_low", "d50_ci_high", "data_bar_rows", "scale_bar_px", "warnings",
+)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    Raises
+    ------
+    ExportError
+        The folder does not exist or is not writable, the disk is full, or ``path`` is a folder.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    created = False
+    try:
+        # O_EXCL: never follow or clobber anything already there; mode 0o666 honours the umask.
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        created = True
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        if created:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+
+
+def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` atomically, encoded as ``encoding``, with line endings as given."""
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def label_dtype(max_label: int) -> np.dtype:
+    """The smallest unsigned type for a label image: uint16, or uint32 past 65535.
+
+    >>> label_dtype(65535), label_dtype(65536)
+    (dtype('uint16'), dtype('uint32'))
+    """
+    if max_label <= np.iinfo(np.uint16).max:
+        return np.dtype(np.uint16)
+    if max_label <= np.iinfo(np.uint32).max:
+        return np.dtype(np.uint32)
+    raise ExportError(f"A label image with labels up to {max_label} cannot be stored as uint32.")
+
+
+def write_labels_tiff(path: str | Path, labels: np.ndarray) -> None:
+    """Write a label image as a zlib-compressed TIFF, uint16 (uint32 past 65535).
+
+    Parameters
+    ----------
+    path : str or Path
+    labels : ndarray of int, shape (H, W)
+        0 = background, particles 1..N; values are kept, so they match the ``id`` column of
+        the particle table.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or labels.dtype.kind not in "ui":
+        raise ValueError(f"labels must be a 2-D integer array, not {labels.dtype} of shape {labels.shape}")
+    low = int(labels.min()) if labels.size else 0
+    if low < 0:
+        raise ValueError(f"labels must not be negative (minimum {low})")
+    top = int(labels.max()) if labels.size else 0
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, labels.astype(label_dtype(top), copy=False), compression="zlib", photometric="minisblack")
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_particles_csv(path: str | Path, table: pd.DataFrame) -> None:
+    """Write the particle table as CSV (comma-separated, header row, no index, UTF-8)."""
+    atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+
+
+def display_image_uint8(image: LoadedImage) -> np.ndarray:
+    """The 8-bit grey version of an image shown under overlays.
+
+    An 8-bit grey original is returned as it is, an 8-bit colour one as its luminance; any
+    other image is stretched so that its 0.5 and 99.5 percentiles map to 0 and 255.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+    """
+    original = image.original
+    if original.dtype == np.uint8:
+        return original if original.ndim == 2 else to_uint8(image.grey)
+    grey = image.grey
+    step = max(1, int(np.sqrt(grey.size / _DISPLAY_SAMPLE_PIXELS)))
+    low, high = (float(v) for v in np.percentile(grey[::step, ::step], DISPLAY_PERCENTILES))
+    if high <= low:
+        low, high = float(grey.min()), float(grey.max())
+    if high <= low:
+        return np.zeros(grey.shape, dtype=np.uint8)
+    return to_uint8((grey - np.float32(low)) * np.float32(1.0 / (high - low)))
+
+
+def render_overlay(
+    display_u8: np.ndarray, labels: np.ndarray, *, data_bar_first_row: int | None = None
+) -> np.ndarray:
+    """Draw 1-pixel particle outlines (yellow) on a grey image and tint the excluded data bar.
+
+    Parameters
+    ----------
+    display_u8 : ndarray of uint8, shape (H, W)
+    labels : ndarray of int, shape (H, W)
+        0 = background.
+    data_bar_first_row : int, optional
+        Rows from here to the bottom are tinted blue.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        RGB.
+
+    Examples
+    --------
+    >>> labels = np.zeros((5, 5), np.int32); labels[1:4, 1:4] = 1
+    >>> rgb = render_overlay(np.zeros((5, 5), np.uint8), labels)
+    >>> rgb.shape, rgb[1, 1].tolist(), rgb[2, 2].tolist()
+    ((5, 5, 3), [255, 255, 0], [0, 0, 0])
+    """
+    display_u8 = np.asarray(display_u8)
+    if display_u8.ndim != 2 or display_u8.dtype != np.uint8:
+        raise ValueError(f"display_u8 must be a 2-D uint8 array, not {display_u8.dtype} of shape {display_u8.shape}")
+    if labels.shape != display_u8.shape:
+        raise ValueError(f"labels {labels.shape} and image {display_u8.shape} differ in shape")
+    rgb = np.repeat(display_u8[:, :, None], 3, axis=2)
+    if data_bar_first_row is not None and 0 <= data_bar_first_row < rgb.shape[0]:
+        bar = rgb[data_bar_first_row:].astype(np.float32)
+        bar = (1 - DATA_BAR_TINT_ALPHA) * bar + DATA_BAR_TINT_ALPHA * np.asarray(DATA_BAR_TINT_RGB, np.float32)
+        rgb[data_bar_first_row:] = np.clip(bar + 0.5, 0, 255).astype(np.uint8)
+    if labels.size and labels.max() > 0:
+        rgb[find_boundaries(labels, mode="inner")] = OUTLINE_RGB
+    return rgb
+
+
+def write_overlay_png(path: str | Path, rgb: np.ndarray) -> None:
+    """Write an RGB uint8 image of shape (H, W, 3) as PNG."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"rgb must be a uint8 array of shape (H, W, 3), not {rgb.dtype} of shape {rgb.shape}")
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise ExportError(f"Cannot encode the overlay for {path} as PNG.")
+    atomic_write_bytes(path, encoded.tobytes())
+
+
+def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | None = None) -> dict[str, Any]:
+    """One ``summary.csv`` row for an analysed image.
+
+    Parameters
+    ----------
+    name : str
+        The image's file name.
+    result : PipelineResult
+    warnings : iterable of str, optional
+        Warnings to report; by default ``result.warnings``.
+
+    Returns
+    -------
+    dict
+        Keyed by :data:`SUMMARY_COLUMNS`; missing values (e.g. the pixel size of an
+        uncalibrated image, d50 of an image without particles) are None.
+    """
+    summary = result.summary
+    d50_ci = summary.d50_ci95 or (None, None)
+    return {
+        "image": name,
+        "status": "ok",
+        "n_particles": result.count,
+        "pixel_size_nm": result.calibration.pixel_size_nm,
+        "calibration_source": result.calibration.source,
+        "d50": summary.d50,
+        "unit": summary.unit,
+        "mean": summary.mean,
+        "std": summary.std,
+        "d10": summary.d10,
+        "d90": summary.d90,
+        "d50_ci_low": d50_ci[0],
+        "d50_ci_high": d50_ci[1],
+        "data_bar_rows": result.data_bar.height if result.data_bar is not None else 0,
+        "scale_bar_px": result.scale_bar.length_px if result.scale_bar is not None else None,
+        "warnings": "; ".join(result.warnings if warnings is None else warnings),
+    }
+
+
+def failed_row(name: str, reason: str) -> dict[str, Any]:
+    """A ``summary.csv`` row for an image that could not be analysed: status ``failed: <reason>``."""
+    row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS)
+    row.update(image=name, status=f"failed: {' '.join(str(reason).split())}", warnings="")
+    return row
+
+
+def summary_csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """CSV text of summary rows: :data:`SUMMARY_COLUMNS`, then any other keys in order of appearance."""
+    columns = list(SUMMARY_COLUMNS)
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", restval="")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: ("" if value is None else value) for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def write_summary_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``summary.csv`` atomically (see :func:`summary_csv_text`)."""
+    atomic_write_text(path, summary_csv_text(rows))
