@@ -169,6 +169,12 @@ def _read_with_pillow(path: Path, max_pixels: int, notes: list[str]) -> np.ndarr
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses huge headers itself; report it as what it is.
+        raise ImageTooLargeError(
+            f"{path}: the image is larger than the largest image analysed "
+            f"({max_pixels / 1e6:.0f} Mpx). Crop or bin it first."
+        ) from exc
     except UnidentifiedImageError as exc:
         raise ImageLoadError(f"{path}: not an image file that can be read (TIFF, PNG, JPEG or BMP).") from exc
     with image:
@@ -176,7 +182,6 @@ def _read_with_pillow(path: Path, max_pixels: int, notes: list[str]) -> np.ndarr
         _check_size(path, height, width, max_pixels)
         if getattr(image, "n_frames", 1) > 1:
             notes.append(f"The file has {image.n_frames} frames; only the first is analysed.")
-        Image.MAX_IMAGE_PIXELS = None
         if image.mode == "P":
             image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         elif image.mode in ("1", "CMYK", "YCbCr", "LAB", "HSV"):

@@ -7,7 +7,7 @@ split (``benchmarks/fit_polarity.py``; 90 % cross-validated accuracy there, agai
 1. fraction of the border that is bright, minus 0.5 (background tends to own the border);
 2. fraction of the image that is bright, minus 0.5 (background tends to be the larger class);
 3. largest connected bright region as a fraction of all bright pixels (background is one piece);
-4. log(1 + number of bright regions) (particles are many pieces);
+4. log(number of bright regions + 2) (particles are many pieces);
 5. and 6. the same two for the dark class.
 """
 

@@ -92,7 +92,7 @@ def preprocess(image: np.ndarray, params: PreprocessParams) -> np.ndarray:
     >>> bool(out[16, 16] < 0.1)
     True
     """
-    result = np.ascontiguousarray(image, dtype=np.float32)
+    result = np.array(image, dtype=np.float32, copy=True)
     if params.flatten_background:
         result = flatten_background(result, radius_px=params.background_radius_px)
     result = denoise(result, params)

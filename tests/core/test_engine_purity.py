@@ -35,11 +35,6 @@ def test_importing_every_core_module_loads_no_gui_toolkit():
     assert report["gui"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pyproject.toml [tool.importlinter] lacks include_external_packages = true, which import-linter "
-    "requires for external forbidden modules (PySide6, ...): lint-imports exits 1 with a configuration error",
-)
 def test_import_linter_contract_is_kept():
     executable = shutil.which("lint-imports")
     if executable is None:

@@ -1,6 +1,8 @@
 """Known-answer tests for particle_gui.core.loading on real files written in tmp_path."""
 
 import hashlib
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -323,6 +325,26 @@ def test_too_large_png_is_refused_before_decoding(tmp_path, monkeypatch):
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     with pytest.raises(ImageTooLargeError, match="big.png"):
         load_image(path, max_pixels=1_000_000)
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header claims ``width`` x ``height`` grey pixels, with almost no data."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_huge_png_is_too_large_not_a_decompression_bomb(tmp_path, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # Pillow's default, whatever ran before
+    path = _png_header_only(tmp_path / "huge.png", 20_000, 20_000)  # 400 Mpx claimed
+    with pytest.raises(ImageTooLargeError, match="huge.png"):
+        load_image(path)
 
 
 def test_image_at_the_size_limit_loads(tmp_path):

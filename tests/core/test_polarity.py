@@ -1,6 +1,5 @@
 """Known-answer tests for particle_gui.core.polarity."""
 
-import numpy as np
 import pytest
 
 from particle_gui.core.polarity import bright_particle_probability, detect_polarity, polarity_features

@@ -109,3 +109,9 @@ def test_flatten_via_params_keeps_discs_separable(ramp_with_discs):
     out = preprocess(image, PreprocessParams(denoise="none", flatten_background=True, background_radius_px=40.0))
     # After flattening one global threshold separates every disc pixel from the background.
     assert out[discs].min() > out[~discs].max()
+
+
+def test_preprocess_returns_a_new_array_not_its_input(noisy_flat):
+    image = noisy_flat.copy()
+    out = preprocess(image, PreprocessParams(denoise="none"))
+    assert out is not image and not np.shares_memory(out, image)
