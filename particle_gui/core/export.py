@@ -28,6 +28,7 @@ from particle_gui.core.loading import LoadedImage
 
 if TYPE_CHECKING:
     from particle_gui.core.pipeline import PipelineResult
+    from particle_gui.core.stats import Summary
 
 #: Colour of particle outlines in overlays (RGB).
 OUTLINE_RGB = (255, 255, 0)
@@ -116,6 +117,32 @@ def write_labels_tiff(path: str | Path, labels: np.ndarray) -> None:
 def write_particles_csv(path: str | Path, table: pd.DataFrame) -> None:
     """Write the particle table as CSV (comma-separated, header row, no index, UTF-8)."""
     atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+
+
+def write_particles_excel(path: str | Path, table: pd.DataFrame, summary: Summary | None = None) -> None:
+    """Write the particle table (sheet "particles") and the summary (sheet "summary") as .xlsx."""
+    buffer = io.BytesIO()
+    try:
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            table.to_excel(writer, sheet_name="particles", index=False)
+            if summary is not None:
+                flat = {k: v for k, v in summary.to_dict().items() if not isinstance(v, (dict, list, tuple)) or k.endswith("ci95")}
+                rows = [(key, ", ".join(f"{x:.6g}" for x in value) if isinstance(value, (list, tuple)) else value)
+                        for key, value in flat.items()]
+                pd.DataFrame(rows, columns=["statistic", "value"]).to_excel(writer, sheet_name="summary", index=False)
+    except ImportError as exc:
+        raise ExportError("Excel export needs the openpyxl package.") from exc
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def outline_labels(labels: np.ndarray) -> np.ndarray:
+    """Labels kept only on each particle's inner boundary (4-neighbourhood), 0 elsewhere."""
+    boundary = np.zeros(labels.shape, dtype=bool)
+    boundary[1:] |= labels[1:] != labels[:-1]
+    boundary[:-1] |= labels[:-1] != labels[1:]
+    boundary[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    boundary[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    return np.where(boundary, labels, 0)
 
 
 def display_image_uint8(image: LoadedImage) -> np.ndarray:

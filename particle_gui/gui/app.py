@@ -1,0 +1,65 @@
+"""Starting the application: Qt set-up, logging, the window, optional image and auto-quit."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+import particle_gui
+from particle_gui.gui.settings import log_dir
+
+
+def _configure_logging() -> None:
+    folder = log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(folder / "particle_gui.log", maxBytes=1_000_000, backupCount=3)
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("particle_gui").addHandler(handler)
+    logging.getLogger("particle_gui").setLevel(logging.INFO)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="particle-gui", description="Particle size and shape analysis for SEM/TEM images.")
+    parser.add_argument("image", nargs="?", help="an image or a folder of images to open")
+    parser.add_argument("--version", action="version", version=f"particle-gui {particle_gui.__version__}")
+    parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds (smoke tests)")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help="save a screenshot after the first result, then quit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the main window; returns the application's exit code."""
+    args = build_parser().parse_args(argv)
+    _configure_logging()
+    import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from particle_gui.gui.main_window import MainWindow
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("particle_gui")
+    icon = Path(particle_gui.__file__).resolve().parent.parent / "resources" / "particle_gui.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    window = MainWindow()
+    window.show()
+    if args.image:
+        target = Path(args.image)
+        window.controller.open_folder(target) if target.is_dir() else window.controller.open_image(target)
+    if args.screenshot is not None:
+        def _grab_and_quit(*_):
+            QTimer.singleShot(300, lambda: (window.grab().save(str(args.screenshot)), window.close()))
+        window.controller.resultChanged.connect(_grab_and_quit)
+        window.controller.errorOccurred.connect(_grab_and_quit)
+    if args.quit_after is not None:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    return app.exec()

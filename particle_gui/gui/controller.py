@@ -1,0 +1,227 @@
+"""Wires the open images, the parameters and the pipeline runner; the widgets only listen.
+
+The controller holds no widgets, so it is tested without a window.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from particle_gui.core import batch, export
+from particle_gui.core.errors import ParticleGuiError
+from particle_gui.core.loading import load_image
+from particle_gui.core.params import PipelineParams
+from particle_gui.gui.document import ImageDocument
+from particle_gui.gui.runner import PipelineRunner, RunOutput
+
+
+class AppController(QObject):
+    """State of the application: the folder, the current image and what is selected.
+
+    Signals
+    -------
+    documentOpened(object)       a new current :class:`ImageDocument`
+    paramsReplaced(object)       params set from outside the panel (preset, image switch)
+    resultChanged(object)        the newest :class:`PipelineResult` of the current image
+    calibrationChanged(object, object)  the Calibration in force and its warnings
+    selectionChanged(object)     tuple of selected particle ids
+    folderChanged(object)        list of image paths of the open folder
+    busyChanged(bool)
+    errorOccurred(str, str)      message and details
+    """
+
+    documentOpened = Signal(object)
+    paramsReplaced = Signal(object)
+    resultChanged = Signal(object)
+    calibrationChanged = Signal(object, object)
+    selectionChanged = Signal(object)
+    folderChanged = Signal(object)
+    busyChanged = Signal(bool)
+    errorOccurred = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None, *, params: PipelineParams | None = None) -> None:
+        super().__init__(parent)
+        self.default_params = params or PipelineParams()
+        self.documents: dict[Path, ImageDocument] = {}
+        self.current: ImageDocument | None = None
+        self.folder_images: list[Path] = []
+        self.selection: tuple[int, ...] = ()
+        self.runner = PipelineRunner(self)
+        self.runner.resultReady.connect(self._on_runner_result)
+        self.runner.runFailed.connect(self.errorOccurred)
+        self.runner.busyChanged.connect(self.busyChanged)
+
+    # --- images -----------------------------------------------------------------------------
+
+    def open_image(self, path: str | Path) -> bool:
+        """Open (or switch to) an image; returns False and reports an error if it cannot be read."""
+        path = Path(path)
+        document = self.documents.get(path.resolve())
+        if document is None:
+            try:
+                image = load_image(path)
+            except ParticleGuiError as exc:
+                self.errorOccurred.emit(str(exc), "".join(traceback.format_exception(exc)))
+                return False
+            except MemoryError as exc:
+                self.errorOccurred.emit(f"{path}: not enough memory to open this image.", repr(exc))
+                return False
+            params = self.current.params if self.current is not None else self.default_params
+            document = ImageDocument(image=image, params=params)
+            self.documents[path.resolve()] = document
+        self.current = document
+        self.selection = ()
+        self.documentOpened.emit(document)
+        self.paramsReplaced.emit(document.params)
+        self._emit_calibration()
+        if document.result is not None:
+            self.resultChanged.emit(document.result)
+        self._request_run()
+        return True
+
+    def open_folder(self, folder: str | Path) -> bool:
+        images = batch.images_in_folder(folder)
+        self.folder_images = images
+        self.folderChanged.emit(images)
+        if not images:
+            self.errorOccurred.emit(f"{folder}: no images (TIFF, PNG, JPEG, BMP) in this folder.", "")
+            return False
+        return self.open_image(images[0])
+
+    def step_image(self, offset: int) -> bool:
+        """Open the next (+1) or previous (-1) image of the open folder."""
+        if not self.folder_images or self.current is None:
+            return False
+        paths = [p.resolve() for p in self.folder_images]
+        here = self.current.path.resolve()
+        index = paths.index(here) if here in paths else -1
+        target = min(max(index + offset, 0), len(paths) - 1)
+        if target == index:
+            return False
+        return self.open_image(self.folder_images[target])
+
+    # --- parameters and calibration -----------------------------------------------------------
+
+    def set_params(self, params: PipelineParams) -> None:
+        if self.current is None:
+            self.default_params = params
+            return
+        if params == self.current.params:
+            return
+        self.current.params = params
+        self._request_run()
+
+    def load_preset(self, path: str | Path) -> bool:
+        try:
+            params = PipelineParams.load(path)
+        except ParticleGuiError as exc:
+            self.errorOccurred.emit(str(exc), "")
+            return False
+        self.paramsReplaced.emit(params)
+        self.set_params(params)
+        return True
+
+    def save_preset(self, path: str | Path) -> bool:
+        params = self.current.params if self.current is not None else self.default_params
+        return self._guarded(lambda: export.atomic_write_text(path, params.to_json()))
+
+    def set_scale_bar(self, length_px: float, length_nm: float) -> None:
+        """Calibrate the current image from a scale bar of ``length_px`` pixels and ``length_nm``."""
+        if self.current is None:
+            return
+        self.current.scale_bar_length_px = float(length_px)
+        self.current.scale_bar_length_nm = float(length_nm)
+        self._emit_calibration()
+        self._request_run()
+
+    def set_manual_pixel_size(self, pixel_size_nm: float | None) -> None:
+        if self.current is None:
+            return
+        self.current.manual_pixel_size_nm = pixel_size_nm
+        self._emit_calibration()
+        self._request_run()
+
+    # --- selection ------------------------------------------------------------------------------
+
+    def select(self, ids) -> None:
+        ids = tuple(sorted({int(i) for i in ids}))
+        if ids != self.selection:
+            self.selection = ids
+            self.selectionChanged.emit(ids)
+
+    # --- export ---------------------------------------------------------------------------------
+
+    def export_results(self, out_dir: str | Path) -> list[Path] | None:
+        """Write the same files as the CLI for the current image, plus Excel and summary JSON."""
+        document = self.current
+        if document is None or document.result is None:
+            self.errorOccurred.emit("There is no result to export yet.", "")
+            return None
+        out_dir = Path(out_dir)
+        result = document.result
+        stem = document.path.stem
+
+        def write() -> list[Path]:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            written = list(batch.write_image_outputs(out_dir, stem, document.image, result))
+            summary_path = out_dir / f"{stem}_summary.json"
+            record = {
+                "image": document.path.name,
+                "calibration": result.calibration.__dict__,
+                "params": result.params.to_dict(),
+                "summary": result.summary.to_dict(),
+                "warnings": list(result.warnings),
+            }
+            export.atomic_write_text(summary_path, json.dumps(record, indent=1, default=float))
+            excel_path = out_dir / f"{stem}_particles.xlsx"
+            export.write_particles_excel(excel_path, result.particles, result.summary)
+            return [*written, summary_path, excel_path]
+
+        written: list[Path] = []
+        ok = self._guarded(lambda: written.extend(write()))
+        return written if ok else None
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _guarded(self, action) -> bool:
+        try:
+            action()
+        except ParticleGuiError as exc:
+            self.errorOccurred.emit(str(exc), "".join(traceback.format_exception(exc)))
+            return False
+        except OSError as exc:
+            self.errorOccurred.emit(f"Cannot write: {exc}", "".join(traceback.format_exception(exc)))
+            return False
+        return True
+
+    def _emit_calibration(self) -> None:
+        if self.current is not None:
+            calibration, warnings = self.current.calibration()
+            self.calibrationChanged.emit(calibration, warnings)
+
+    def _request_run(self) -> None:
+        document = self.current
+        if document is None:
+            return
+        calibration, _ = document.calibration()
+        self._requested_for = document
+        self.runner.request(document.pipeline, document.params, calibration)
+
+    def _on_runner_result(self, output: RunOutput, generation: int) -> None:
+        document = getattr(self, "_requested_for", None)
+        if document is None:
+            return
+        result = output.result
+        document.result = result
+        document.outlines = output.outlines
+        if document is self.current:
+            valid = set(result.particles["id"].tolist())
+            kept = tuple(i for i in self.selection if i in valid)
+            if kept != self.selection:
+                self.selection = kept
+                self.selectionChanged.emit(kept)
+            self.resultChanged.emit(result)

@@ -1,0 +1,51 @@
+"""One open image with its own parameters, calibration choices and latest result (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from particle_gui.core.calibration import Calibration, resolve_calibration
+from particle_gui.core.loading import LoadedImage
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.pipeline import Pipeline, PipelineResult
+
+
+@dataclass
+class ImageDocument:
+    """An image the user is working on.
+
+    The pixel size comes from, in order of trust: the file's metadata, a scale bar (drawn by the
+    user or detected) with its typed length, a pixel size typed by the user.
+    """
+
+    image: LoadedImage
+    params: PipelineParams
+    pipeline: Pipeline = field(init=False)
+    scale_bar_length_nm: float | None = None
+    scale_bar_length_px: float | None = None
+    manual_pixel_size_nm: float | None = None
+    result: PipelineResult | None = None
+    outlines: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.pipeline = Pipeline(self.image)
+
+    @property
+    def path(self) -> Path:
+        return self.image.path
+
+    def calibration(self) -> tuple[Calibration, list[str]]:
+        """The calibration in force and any disagreement warnings."""
+        return resolve_calibration(
+            self.image.metadata_calibration,
+            scale_bar_length_nm=self.scale_bar_length_nm,
+            scale_bar_length_px=self.scale_bar_length_px,
+            manual_pixel_size_nm=self.manual_pixel_size_nm,
+        )
+
+    def detected_scale_bar_px(self) -> float | None:
+        _, bar = self.pipeline.region(self.params)
+        return float(bar.length_px) if bar is not None else None

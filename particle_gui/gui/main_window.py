@@ -1,0 +1,399 @@
+"""The main window: composition only. Widgets show state; the controller owns it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSlider,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from particle_gui.core.errors import CalibrationError
+from particle_gui.core.loading import IMAGE_SUFFIXES
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.units import parse_length_nm
+from particle_gui.gui.controller import AppController
+from particle_gui.gui.settings import Settings
+from particle_gui.gui.widgets.canvas import ImageCanvas
+from particle_gui.gui.widgets.file_list import FileListWidget
+from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidget
+from particle_gui.gui.widgets.message_bar import MessageBar
+from particle_gui.gui.widgets.params_panel import ParamsPanel
+from particle_gui.gui.widgets.particle_table import ParticleTableWidget
+from particle_gui.gui.widgets.scale_bar_dialog import ask_scale_bar_length
+from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
+from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
+from particle_gui.gui.widgets.summary_panel import SummaryPanel
+
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """Canvas in the middle, parameters on the left, plots and tables in docks."""
+
+    def __init__(self, controller: AppController | None = None, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("particle_gui")
+        self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
+        self.settings = settings or Settings.load()
+        params = None
+        if self.settings.last_params:
+            try:
+                params = PipelineParams.from_dict(self.settings.last_params)
+            except Exception:  # settings from another version: start from the defaults
+                params = None
+        self.controller = controller or AppController(self, params=params)
+
+        self.canvas = ImageCanvas()
+        self.message_bar = MessageBar()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.message_bar)
+        column.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+
+        self.params_panel = ParamsPanel(self.controller.default_params)
+        self.file_list = FileListWidget()
+        self.size_histogram = SizeHistogramWidget()
+        self.shape_plot = ShapePlotWidget()
+        self.summary_panel = SummaryPanel()
+        self.intensity_histogram = IntensityHistogramWidget()
+        self.particle_table = ParticleTableWidget()
+        self._dock(self.params_panel, "Parameters", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock(self.file_list, "Images", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock(self.intensity_histogram, "Intensity histogram", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock(self.size_histogram, "Size distribution", Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock(self.shape_plot, "Shape", Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock(self.summary_panel, "Summary", Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock(self.particle_table, "Particles", Qt.DockWidgetArea.BottomDockWidgetArea)
+
+        self.calibration_label = QLabel("no image")
+        self.count_label = QLabel("")
+        self.hover_label = QLabel("")
+        self.busy_indicator = QProgressBar()
+        self.busy_indicator.setRange(0, 0)
+        self.busy_indicator.setMaximumWidth(120)
+        self.busy_indicator.setVisible(False)
+        self.statusBar().addWidget(self.calibration_label)
+        self.statusBar().addWidget(self.count_label)
+        self.statusBar().addWidget(self.hover_label, 1)
+        self.statusBar().addPermanentWidget(self.busy_indicator)
+
+        self._build_actions()
+        self._connect()
+        self._restore_layout()
+        self.resize(1400, 900) if not self.settings.window_geometry else None
+
+    # --- construction -------------------------------------------------------------------------
+
+    def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock:{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        label = tip or text.replace("&", "").rstrip(".…")
+        action.setToolTip(f"{label} ({action.shortcut().toString()})" if shortcut is not None else label)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.open_action = self._action("&Open image…", self._on_open_triggered, QKeySequence.StandardKey.Open)
+        self.open_folder_action = self._action("Open &folder…", self._on_open_folder_triggered, "Ctrl+Shift+O")
+        self.export_action = self._action("&Export results…", self._on_export_triggered, "Ctrl+E")
+        self.export_plots_action = self._action("Export &plots…", self._on_export_plots_triggered)
+        self.save_preset_action = self._action("Save parameters as preset…", self._on_save_preset_triggered)
+        self.load_preset_action = self._action("Load parameter preset…", self._on_load_preset_triggered)
+        self.recent_menu = file_menu.addMenu("Recent files")
+        for action in (self.open_action, self.open_folder_action):
+            file_menu.insertAction(self.recent_menu.menuAction(), action)
+        file_menu.addSeparator()
+        for action in (self.export_action, self.export_plots_action, self.save_preset_action, self.load_preset_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        image_menu = menu.addMenu("&Image")
+        self.next_action = self._action("&Next image", lambda: self.controller.step_image(1), "PgDown")
+        self.previous_action = self._action("&Previous image", lambda: self.controller.step_image(-1), "PgUp")
+        image_menu.addAction(self.next_action)
+        image_menu.addAction(self.previous_action)
+
+        calibrate_menu = menu.addMenu("&Calibrate")
+        self.scale_bar_action = self._action("&Scale-bar tool", self._on_scale_bar_triggered, "Ctrl+K",
+                                             "Draw a line over the scale bar, then type its length")
+        self.apply_scale_bar_action = self._action("&Apply scale-bar line…", self._on_apply_scale_bar_triggered, "Return")
+        self.apply_scale_bar_action.setEnabled(False)
+        self.pixel_size_action = self._action("Set &pixel size…", self._on_pixel_size_triggered)
+        for action in (self.scale_bar_action, self.apply_scale_bar_action, self.pixel_size_action):
+            calibrate_menu.addAction(action)
+
+        view_menu = menu.addMenu("&View")
+        self.overlay_action = self._action("Show &particles", self.canvas.set_overlay_visible, "O")
+        self.overlay_action.setCheckable(True)
+        self.overlay_action.setChecked(True)
+        view_menu.addAction(self.overlay_action)
+        for dock in self.findChildren(QDockWidget):
+            view_menu.addAction(dock.toggleViewAction())
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("toolbar:main")
+        self.addToolBar(toolbar)
+        for action in (self.open_action, self.open_folder_action, self.previous_action, self.next_action,
+                       self.scale_bar_action, self.apply_scale_bar_action, self.export_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        self.overlay_check = QCheckBox("Overlay")
+        self.overlay_check.setChecked(True)
+        self.overlay_mode_combo = QComboBox()
+        self.overlay_mode_combo.addItems(["outline", "filled"])
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(90)
+        self.opacity_slider.setMaximumWidth(100)
+        self.opacity_slider.setToolTip("Overlay opacity")
+        for widget in (self.overlay_check, self.overlay_mode_combo, QLabel(" Opacity "), self.opacity_slider):
+            toolbar.addWidget(widget)
+        self._refresh_recent_menu()
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.documentOpened.connect(self._on_controller_document_opened)
+        c.paramsReplaced.connect(self.params_panel.set_params)
+        c.resultChanged.connect(self._on_controller_result_changed)
+        c.calibrationChanged.connect(self._on_controller_calibration_changed)
+        c.selectionChanged.connect(self._on_controller_selection_changed)
+        c.folderChanged.connect(self.file_list.set_paths)
+        c.busyChanged.connect(self.busy_indicator.setVisible)
+        c.errorOccurred.connect(self.message_bar.show_error)
+        self.params_panel.paramsEdited.connect(c.set_params)
+        self.file_list.fileActivated.connect(c.open_image)
+        self.canvas.particleClicked.connect(self._on_canvas_particle_clicked)
+        self.canvas.hoverChanged.connect(self.hover_label.setText)
+        self.shape_plot.particlesClicked.connect(self._on_plot_particles_clicked)
+        self.particle_table.particlesSelected.connect(c.select)
+        self.intensity_histogram.thresholdDragged.connect(self._on_histogram_threshold_dragged)
+        self.overlay_check.toggled.connect(self.canvas.set_overlay_visible)
+        self.overlay_check.toggled.connect(self.overlay_action.setChecked)
+        self.overlay_action.toggled.connect(self.overlay_check.setChecked)
+        self.overlay_mode_combo.currentTextChanged.connect(self.canvas.set_overlay_mode)
+        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
+
+    # --- controller -> view -----------------------------------------------------------------------
+
+    def _on_controller_document_opened(self, document) -> None:
+        self.canvas.set_image(document.image)
+        self.file_list.set_current(document.path)
+        self.setWindowTitle(f"{document.path.name} — particle_gui")
+        self.settings.add_recent(document.path)
+        self._refresh_recent_menu()
+        self.message_bar.clear()
+        if document.image.warnings:
+            self.message_bar.show_warnings(list(document.image.warnings))
+        for widget in (self.size_histogram, self.shape_plot, self.summary_panel, self.intensity_histogram,
+                       self.particle_table):
+            widget.set_result(None)
+        self.count_label.setText("analysing…")
+
+    def _on_controller_result_changed(self, result) -> None:
+        document = self.controller.current
+        self.canvas.set_result(result, document.outlines if document is not None else None)
+        for widget in (self.size_histogram, self.shape_plot, self.summary_panel, self.intensity_histogram,
+                       self.particle_table):
+            widget.set_result(result)
+        self._on_controller_selection_changed(self.controller.selection)
+        self.count_label.setText(f"{result.count} particles")
+        warnings = list(result.warnings)
+        if self.controller.current is not None:
+            warnings += self.controller.current.calibration()[1]
+        if not self.message_bar.is_error():
+            self.message_bar.show_warnings(list(dict.fromkeys(warnings)))
+
+    def _on_controller_calibration_changed(self, calibration, warnings) -> None:
+        self.calibration_label.setText(f"Pixel size: {calibration.describe()}")
+        self.params_panel.set_pixel_size(calibration.pixel_size_nm)
+        if warnings:
+            self.message_bar.show_warnings(list(warnings))
+
+    def _on_controller_selection_changed(self, ids) -> None:
+        self.canvas.set_selection(ids)
+        self.shape_plot.set_selection(ids)
+        self.size_histogram.set_selection(ids)
+        self.particle_table.set_selection(ids)
+
+    # --- view -> controller -----------------------------------------------------------------------
+
+    def _on_canvas_particle_clicked(self, particle_id: int, additive: bool) -> None:
+        current = set(self.controller.selection)
+        if additive:
+            current ^= {particle_id} if particle_id else set()
+        else:
+            current = {particle_id} if particle_id else set()
+        self.controller.select(current)
+
+    def _on_plot_particles_clicked(self, ids, additive: bool) -> None:
+        current = set(self.controller.selection) if additive else set()
+        self.controller.select(current ^ set(ids) if additive else set(ids))
+
+    def _on_histogram_threshold_dragged(self, value: float) -> None:
+        params = self.params_panel.params
+        threshold = dataclasses.replace(params.threshold, method="manual", manual_value=float(min(max(value, 0.0), 1.0)))
+        new = dataclasses.replace(params, threshold=threshold)
+        self.params_panel.set_params(new)
+        self.controller.set_params(new)
+
+    def _on_open_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_directory, IMAGE_FILTER)
+        if path:
+            self.settings.last_directory = str(Path(path).parent)
+            self.controller.open_image(path)
+
+    def _on_open_folder_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder", self.settings.last_directory)
+        if folder:
+            self.settings.last_directory = folder
+            self.controller.open_folder(folder)
+
+    def _on_export_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export results to folder", self.settings.last_directory)
+        if folder:
+            self.export_to(folder)
+
+    def export_to(self, folder: str | Path) -> list[Path] | None:
+        """Write the CLI's files, Excel and summary JSON, and the plots (PNG and SVG)."""
+        written = self.controller.export_results(folder)
+        if written is None:
+            return None
+        written += self.export_plots(folder)
+        self.statusBar().showMessage(f"Exported {len(written)} files to {folder}", 5000)
+        return written
+
+    def export_plots(self, folder: str | Path) -> list[Path]:
+        document = self.controller.current
+        if document is None or document.result is None:
+            return []
+        stem = document.path.stem
+        written = []
+        try:
+            for name, widget in (("histogram", self.size_histogram), ("shape", self.shape_plot)):
+                for suffix in (".png", ".svg"):
+                    path = Path(folder) / f"{stem}_{name}{suffix}"
+                    widget.export_image(path)
+                    written.append(path)
+        except OSError as exc:
+            self.message_bar.show_error(f"Cannot export the plots: {exc}")
+        return written
+
+    def _on_export_plots_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export plots to folder", self.settings.last_directory)
+        if folder:
+            self.export_plots(folder)
+
+    def _on_save_preset_triggered(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save parameters", "params.json", "JSON (*.json)")
+        if path:
+            self.controller.save_preset(path)
+
+    def _on_load_preset_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load parameters", "", "JSON (*.json)")
+        if path:
+            self.controller.load_preset(path)
+
+    def _on_scale_bar_triggered(self) -> None:
+        document = self.controller.current
+        if document is None:
+            return
+        _, detected = document.pipeline.region(document.params)
+        self.canvas.start_scale_bar_tool(detected)
+        self.apply_scale_bar_action.setEnabled(True)
+        self.statusBar().showMessage("Drag the line's ends onto the scale bar, then press Enter.", 8000)
+
+    def _on_apply_scale_bar_triggered(self) -> None:
+        length_px = self.canvas.scale_bar_length_px()
+        if length_px is None or length_px <= 0:
+            return
+        length_nm = ask_scale_bar_length(self, length_px)
+        if length_nm is not None:
+            self.apply_scale_bar(length_px, length_nm)
+
+    def apply_scale_bar(self, length_px: float, length_nm: float) -> None:
+        self.controller.set_scale_bar(length_px, length_nm)
+        self.canvas.cancel_scale_bar_tool()
+        self.apply_scale_bar_action.setEnabled(False)
+
+    def _on_pixel_size_triggered(self) -> None:
+        text, ok = QInputDialog.getText(self, "Pixel size", "Size of one pixel (e.g. 2.5 nm):")
+        if not ok or not text.strip():
+            return
+        try:
+            self.controller.set_manual_pixel_size(parse_length_nm(text))
+        except CalibrationError as exc:
+            self.message_bar.show_error(str(exc))
+
+    # --- drag and drop, recent files, settings -----------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return
+        if paths[0].is_dir():
+            self.controller.open_folder(paths[0])
+        else:
+            self.controller.open_image(paths[0])
+        event.acceptProposedAction()
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self.controller.open_image(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+
+    def _restore_layout(self) -> None:
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        if self.settings.window_state:
+            self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+
+    def save_settings(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.settings.window_state = bytes(self.saveState().toBase64()).decode()
+        current = self.controller.current
+        params = current.params if current is not None else self.controller.default_params
+        self.settings.last_params = params.to_dict()
+        try:
+            self.settings.save()
+        except Exception as exc:  # never lose the session over a settings file
+            self.message_bar.show_error(f"Could not save settings: {exc}")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.controller.runner.cancel()
+        self.save_settings()
+        super().closeEvent(event)

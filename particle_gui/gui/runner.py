@@ -1,0 +1,146 @@
+"""Runs the pipeline off the GUI thread: debounced, one run at a time, stale results dropped.
+
+Every request carries a generation number. A new request makes the run in flight stale: it
+is cancelled at its next stage boundary (the pipeline checks ``should_cancel``) and its result,
+if it still arrives, is dropped. Only the newest request's result reaches ``resultReady``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from superqt.utils import create_worker
+
+from particle_gui.core.calibration import Calibration
+from particle_gui.core.errors import CancelledError, ParticleGuiError
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.export import outline_labels
+from particle_gui.core.pipeline import Pipeline, PipelineResult
+
+#: Slider moves closer together than this are merged into one run.
+DEBOUNCE_MS = 15
+
+
+@dataclass(frozen=True, eq=False)
+class RunOutput:
+    """A pipeline result and the display data computed with it in the worker."""
+
+    result: PipelineResult
+    outlines: np.ndarray
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    generation: int
+    pipeline: Pipeline
+    params: PipelineParams
+    calibration: Calibration
+
+
+class PipelineRunner(QObject):
+    """Schedules pipeline runs in a worker thread and reports the newest result.
+
+    Signals
+    -------
+    resultReady(object, int)
+        A :class:`RunOutput` and the generation it answers.
+    runFailed(str, str)
+        A readable message and the technical details.
+    busyChanged(bool)
+    """
+
+    resultReady = Signal(object, int)
+    runFailed = Signal(str, str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS) -> None:
+        super().__init__(parent)
+        self._generation = 0
+        self._pending: RunRequest | None = None
+        self._in_flight: RunRequest | None = None
+        self._worker = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
+        self._timer.timeout.connect(self._start_pending)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight is not None or self._pending is not None
+
+    def request(self, pipeline: Pipeline, params: PipelineParams, calibration: Calibration) -> int:
+        """Ask for a run; returns its generation. Earlier requests become stale."""
+        self._generation += 1
+        was_busy = self.busy
+        self._pending = RunRequest(self._generation, pipeline, params, calibration)
+        if not was_busy:
+            self.busyChanged.emit(True)
+        self._timer.start()
+        return self._generation
+
+    def cancel(self) -> None:
+        """Drop the pending request and make the run in flight stale."""
+        self._generation += 1
+        self._pending = None
+        self._timer.stop()
+        if self._in_flight is None:
+            self.busyChanged.emit(False)
+
+    def _start_pending(self) -> None:
+        if self._in_flight is not None or self._pending is None:
+            return  # the run in flight will start the pending one when it stops
+        request, self._pending = self._pending, None
+        self._in_flight = request
+
+        def work():
+            result = request.pipeline.run(
+                request.params,
+                request.calibration,
+                should_cancel=lambda: request.generation != self._generation,
+            )
+            return RunOutput(result, outline_labels(result.labels))
+
+        worker = create_worker(work)
+        worker.returned.connect(lambda result: self._on_worker_returned(request, result))
+        worker.errored.connect(lambda exc: self._on_worker_errored(request, exc))
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        worker.start()
+
+    def _on_worker_returned(self, request: RunRequest, result) -> None:
+        if request.generation == self._generation:
+            self.resultReady.emit(result, request.generation)
+
+    def _on_worker_errored(self, request: RunRequest, exc: BaseException) -> None:
+        if isinstance(exc, CancelledError) or request.generation != self._generation:
+            return
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        message = str(exc) if isinstance(exc, ParticleGuiError) else f"The analysis failed: {exc!r}"
+        self.runFailed.emit(message, details)
+
+    def _on_worker_finished(self) -> None:
+        self._in_flight = None
+        self._worker = None
+        if self._pending is not None:
+            if not self._timer.isActive():
+                self._start_pending()
+        else:
+            self.busyChanged.emit(False)
+
+    def wait(self, timeout_ms: int = 30_000) -> bool:
+        """Block until idle (for tests and shutdown); returns False on timeout."""
+        from PySide6.QtCore import QCoreApplication, QElapsedTimer
+
+        clock = QElapsedTimer()
+        clock.start()
+        while self.busy and clock.elapsed() < timeout_ms:
+            QCoreApplication.processEvents()
+        return not self.busy

@@ -1,0 +1,66 @@
+"""User settings (window layout, last parameters, recent files) in a versioned JSON file.
+
+The folder comes from platformdirs; ``PARTICLE_GUI_CONFIG_DIR`` redirects it (tests use this).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir, user_log_dir
+
+from particle_gui.core.export import atomic_write_text
+
+SETTINGS_VERSION = 1
+MAX_RECENT = 10
+
+
+def config_dir() -> Path:
+    override = os.environ.get("PARTICLE_GUI_CONFIG_DIR")
+    return Path(override) if override else Path(user_config_dir("particle_gui", appauthor=False))
+
+
+def log_dir() -> Path:
+    override = os.environ.get("PARTICLE_GUI_CONFIG_DIR")
+    return Path(override) / "logs" if override else Path(user_log_dir("particle_gui", appauthor=False))
+
+
+@dataclass
+class Settings:
+    """What the app remembers between sessions."""
+
+    recent_files: list[str] = field(default_factory=list)
+    last_params: dict[str, Any] | None = None
+    window_geometry: str = ""
+    window_state: str = ""
+    last_directory: str = ""
+
+    def add_recent(self, path: str | Path) -> None:
+        text = str(Path(path))
+        self.recent_files = [text] + [p for p in self.recent_files if p != text]
+        del self.recent_files[MAX_RECENT:]
+
+    @classmethod
+    def load(cls) -> Settings:
+        path = config_dir() / "settings.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict) or data.get("version") != SETTINGS_VERSION:
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        try:
+            return cls(**known)
+        except TypeError:
+            return cls()
+
+    def save(self) -> None:
+        folder = config_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = {"version": SETTINGS_VERSION, **self.__dict__}
+        atomic_write_text(folder / "settings.json", json.dumps(payload, indent=1))

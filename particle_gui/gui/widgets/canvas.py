@@ -1,0 +1,265 @@
+"""The image canvas: the micrograph, the particle overlay, hover read-out, selection, scale-bar line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
+
+from particle_gui.core.databar import ScaleBar
+from particle_gui.core.export import display_image_uint8, outline_labels
+from particle_gui.core.loading import LoadedImage
+from particle_gui.core.pipeline import PipelineResult
+
+OUTLINE_RGBA = (255, 220, 0, 255)
+SELECTED_RGBA = (0, 200, 255, 255)
+EDGE_RGBA = (255, 90, 90, 255)
+
+
+def _random_colours(count: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    colours = np.empty((count, 4), dtype=np.uint8)
+    colours[:, :3] = rng.integers(60, 256, size=(count, 3))
+    colours[:, 3] = 255
+    return colours
+
+
+class ImageCanvas(QWidget):
+    """Zoomable, pannable view of one image with its particles.
+
+    Signals
+    -------
+    particleClicked(int, bool)
+        The id under a left click (0 for background) and whether Shift/Ctrl was held.
+    hoverChanged(str)
+        A one-line description of what is under the cursor.
+    """
+
+    particleClicked = Signal(int, bool)
+    hoverChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._view = pg.GraphicsLayoutWidget()
+        self._viewbox = self._view.addViewBox(lockAspect=True, invertY=True)
+        self._viewbox.setMenuEnabled(False)
+        self._image_item = pg.ImageItem()
+        self._overlay_item = pg.ImageItem()
+        self._overlay_item.setZValue(10)
+        self._viewbox.addItem(self._image_item)
+        self._viewbox.addItem(self._overlay_item)
+        self._data_bar_item = QGraphicsRectItem()
+        self._data_bar_item.setBrush(QBrush(QColor(40, 40, 40, 170)))
+        self._data_bar_item.setPen(QPen(Qt.PenStyle.NoPen))
+        self._data_bar_item.setZValue(20)
+        self._data_bar_item.setVisible(False)
+        self._viewbox.addItem(self._data_bar_item)
+        self._scale_line: pg.LineSegmentROI | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._view)
+
+        self._image: LoadedImage | None = None
+        self._result: PipelineResult | None = None
+        self._outlines: np.ndarray | None = None
+        self._selection: tuple[int, ...] = ()
+        self._overlay_mode = "outline"
+        self._overlay_visible = True
+        self._opacity = 0.9
+        self._rows_by_id: dict[int, int] = {}
+        self._view.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self._view.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+
+    # --- content ------------------------------------------------------------------------------
+
+    def set_image(self, image: LoadedImage | None) -> None:
+        """Show a new image (auto levels), clearing the overlay; the view fits the image."""
+        self._image = image
+        self._result = None
+        self._outlines = None
+        self._selection = ()
+        self.cancel_scale_bar_tool()
+        if image is None:
+            self._image_item.clear()
+            self._overlay_item.clear()
+            self._data_bar_item.setVisible(False)
+            return
+        display = display_image_uint8(image)
+        self._image_item.setImage(display, autoLevels=False, levels=(0, 255))
+        self._overlay_item.clear()
+        self._data_bar_item.setVisible(False)
+        self._viewbox.autoRange(padding=0.02)
+
+    def set_result(self, result: PipelineResult | None, outlines: np.ndarray | None = None) -> None:
+        """Overlay a result; ``outlines`` (from :func:`outline_labels`) is computed here if not given."""
+        self._result = result
+        if result is None:
+            self._overlay_item.clear()
+            self._data_bar_item.setVisible(False)
+            self._rows_by_id = {}
+            return
+        self._outlines = outlines if outlines is not None else outline_labels(result.labels)
+        ids = result.particles["id"].to_numpy()
+        self._rows_by_id = {int(i): row for row, i in enumerate(ids)}
+        bar = result.data_bar
+        if bar is not None:
+            width = result.labels.shape[1]
+            self._data_bar_item.setRect(0, bar.first_row, width, bar.height)
+            self._data_bar_item.setVisible(True)
+        else:
+            self._data_bar_item.setVisible(False)
+        self._redraw_overlay()
+
+    def set_selection(self, ids) -> None:
+        self._selection = tuple(int(i) for i in ids)
+        self._redraw_overlay()
+
+    @property
+    def selection(self) -> tuple[int, ...]:
+        return self._selection
+
+    # --- overlay options ---------------------------------------------------------------------
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self._overlay_visible = bool(visible)
+        self._overlay_item.setVisible(self._overlay_visible)
+
+    def set_overlay_mode(self, mode: str) -> None:
+        """``"outline"`` or ``"filled"``."""
+        if mode not in ("outline", "filled"):
+            raise ValueError(mode)
+        self._overlay_mode = mode
+        self._redraw_overlay()
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        self._opacity = float(np.clip(opacity, 0.0, 1.0))
+        self._overlay_item.setOpacity(self._opacity)
+
+    def overlay_rgba(self) -> np.ndarray | None:
+        """The RGBA overlay currently shown (for tests and export)."""
+        return getattr(self, "_overlay_rgba", None)
+
+    def _redraw_overlay(self) -> None:
+        result = self._result
+        if result is None or self._outlines is None:
+            return
+        labels = self._outlines if self._overlay_mode == "outline" else result.labels
+        top = int(result.labels.max())
+        if self._overlay_mode == "outline":
+            colours = np.tile(np.array(OUTLINE_RGBA, dtype=np.uint8), (top + 1, 1))
+        else:
+            colours = _random_colours(top + 1)
+            colours[:, 3] = 150
+        if result.edge_ids.size:
+            colours[np.asarray(result.edge_ids, dtype=np.int64)] = EDGE_RGBA
+        if self._selection:
+            selected = np.array([i for i in self._selection if 0 < i <= top], dtype=np.int64)
+            colours[selected] = SELECTED_RGBA
+            if self._overlay_mode == "outline":
+                # Selected particles are also filled, lightly, so they stand out.
+                filled = np.isin(result.labels, selected) & (labels == 0)
+        colours[0] = (0, 0, 0, 0)
+        rgba = colours[labels]
+        if self._selection and self._overlay_mode == "outline":
+            rgba[filled] = (*SELECTED_RGBA[:3], 70)
+        self._overlay_rgba = rgba
+        self._overlay_item.setImage(rgba, autoLevels=False)
+        self._overlay_item.setOpacity(self._opacity)
+        self._overlay_item.setVisible(self._overlay_visible)
+
+    # --- mouse -----------------------------------------------------------------------------------
+
+    def label_at(self, x: float, y: float) -> int:
+        """Particle id at image coordinates (column x, row y); 0 for background or outside."""
+        if self._result is None:
+            return 0
+        labels = self._result.labels
+        col, row = int(np.floor(x)), int(np.floor(y))
+        if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1]:
+            return int(labels[row, col])
+        return 0
+
+    def image_to_widget(self, x: float, y: float) -> QPointF:
+        """Widget coordinates of an image point (for tests that click like a user)."""
+        scene_point = self._viewbox.mapViewToScene(QPointF(x, y))
+        return self._view.mapFromScene(scene_point)
+
+    def describe_particle(self, particle_id: int) -> str:
+        if self._result is None or particle_id not in self._rows_by_id:
+            return ""
+        row = self._result.particles.iloc[self._rows_by_id[particle_id]]
+        unit = self._result.calibration.unit
+        ecd = row["ecd_nm"] if "ecd_nm" in row else row["ecd"]
+        return (
+            f"particle {particle_id}: ECD {ecd:.4g} {unit}, circularity {row['circularity']:.3f}, "
+            f"aspect ratio {row['aspect_ratio']:.2f}, solidity {row['solidity']:.3f}"
+            + (" (touches edge)" if bool(row["touches_edge"]) else "")
+        )
+
+    def _on_scene_mouse_moved(self, scene_pos) -> None:
+        if self._image is None:
+            return
+        point = self._viewbox.mapSceneToView(scene_pos)
+        x, y = point.x(), point.y()
+        height, width = self._image.shape
+        if not (0 <= x < width and 0 <= y < height):
+            self.hoverChanged.emit("")
+            return
+        particle = self.label_at(x, y)
+        value = self._image.grey[int(y), int(x)] * self._image.intensity_scale + self._image.intensity_offset
+        text = f"x {int(x)}, y {int(y)}, value {value:.4g}"
+        if particle:
+            text += " | " + self.describe_particle(particle)
+        self._view.setToolTip(self.describe_particle(particle) if particle else "")
+        self.hoverChanged.emit(text)
+
+    def _on_scene_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._result is None or self._scale_line is not None:
+            return
+        point = self._viewbox.mapSceneToView(event.scenePos())
+        additive = bool(event.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier))
+        self.particleClicked.emit(self.label_at(point.x(), point.y()), additive)
+
+    # --- scale-bar tool --------------------------------------------------------------------------
+
+    def start_scale_bar_tool(self, proposal: ScaleBar | None = None) -> None:
+        """Show a line the user drags over the scale bar; starts on the detected bar if any."""
+        self.cancel_scale_bar_tool()
+        if self._image is None:
+            return
+        if proposal is not None:
+            y = proposal.y + 0.5
+            start, end = (proposal.x_start, y), (proposal.x_end, y)
+        else:
+            height, width = self._image.shape
+            start, end = (width * 0.1, height * 0.9), (width * 0.4, height * 0.9)
+        self._scale_line = pg.LineSegmentROI([start, end], pen=pg.mkPen((0, 255, 120), width=2))
+        self._scale_line.setZValue(30)
+        self._viewbox.addItem(self._scale_line)
+
+    def scale_bar_length_px(self) -> float | None:
+        """Length of the drawn scale-bar line in image pixels, or None when the tool is off."""
+        if self._scale_line is None:
+            return None
+        handles = self._scale_line.getSceneHandlePositions()
+        points = [self._viewbox.mapSceneToView(pos) for _, pos in handles]
+        return float(np.hypot(points[1].x() - points[0].x(), points[1].y() - points[0].y()))
+
+    def set_scale_bar_line(self, start: tuple[float, float], end: tuple[float, float]) -> None:
+        """Place the scale-bar line's ends at image coordinates (as a drag of its handles would)."""
+        if self._scale_line is None:
+            self.start_scale_bar_tool()
+        handles = self._scale_line.getHandles()
+        self._scale_line.movePoint(handles[0], self._viewbox.mapViewToScene(QPointF(*start)))
+        self._scale_line.movePoint(handles[1], self._viewbox.mapViewToScene(QPointF(*end)))
+
+    def cancel_scale_bar_tool(self) -> None:
+        if self._scale_line is not None:
+            self._viewbox.removeItem(self._scale_line)
+            self._scale_line = None
+
+    @property
+    def scale_bar_tool_active(self) -> bool:
+        return self._scale_line is not None

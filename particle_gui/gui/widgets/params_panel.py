@@ -1,0 +1,192 @@
+"""Controls for every engine parameter, generated from the parameter metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider, QLabeledSlider
+
+from particle_gui.core.params import PipelineParams
+
+#: Groups shown, with their titles; ``summary`` settings stay in the JSON presets.
+GROUP_TITLES = {
+    "region": "Region",
+    "preprocess": "Denoise and contrast",
+    "threshold": "Threshold",
+    "clean": "Clean-up",
+    "split": "Split touching particles",
+    "edge": "Particles to keep",
+}
+#: Fields shown only when a choice field has one of these values.
+DEPENDS_ON = {
+    ("preprocess", "gaussian_sigma_px"): ("denoise", ("gaussian",)),
+    ("preprocess", "median_size_px"): ("denoise", ("median",)),
+    ("preprocess", "bilateral_sigma_px"): ("denoise", ("bilateral",)),
+    ("preprocess", "bilateral_sigma_intensity"): ("denoise", ("bilateral",)),
+    ("preprocess", "nlm_h"): ("denoise", ("nlm",)),
+    ("preprocess", "clahe_clip_limit"): ("clahe", (True,)),
+    ("preprocess", "background_radius_px"): ("flatten_background", (True,)),
+    ("threshold", "manual_value"): ("method", ("manual",)),
+    ("threshold", "local_block_px"): ("method", ("local",)),
+    ("threshold", "local_offset"): ("method", ("local",)),
+    ("split", "min_distance_px"): ("mode", ("distance_peaks",)),
+    ("split", "h_maxima_px"): ("mode", ("h_maxima",)),
+    ("split", "sure_foreground_fraction"): ("mode", ("sure_foreground",)),
+}
+
+
+class ParamsPanel(QWidget):
+    """One control per parameter; any change emits the complete new :class:`PipelineParams`.
+
+    Signals
+    -------
+    paramsEdited(object)
+        The new params after a user change.
+    """
+
+    paramsEdited = Signal(object)
+
+    def __init__(self, params: PipelineParams | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._params = params or PipelineParams()
+        self._pixel_size_nm: float | None = None
+        self._controls: dict[tuple[str, str], QWidget] = {}
+        self._rows: dict[tuple[str, str], tuple[QLabel, QWidget]] = {}
+        self._updating = False
+        content = QWidget()
+        column = QVBoxLayout(content)
+        for group, title in GROUP_TITLES.items():
+            column.addWidget(self._build_group(group, title))
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.set_params(self._params)
+
+    # --- building -----------------------------------------------------------------------------
+
+    def _build_group(self, group: str, title: str) -> QGroupBox:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        stage = getattr(self._params, group)
+        for spec in dataclasses.fields(stage):
+            control = self._make_control(group, spec)
+            label = QLabel(spec.metadata.get("label", spec.name))
+            label.setToolTip(spec.metadata.get("help", ""))
+            control.setToolTip(spec.metadata.get("help", ""))
+            control.setObjectName(f"{group}.{spec.name}")
+            form.addRow(label, control)
+            self._controls[(group, spec.name)] = control
+            self._rows[(group, spec.name)] = (label, control)
+        return box
+
+    def _make_control(self, group: str, spec: dataclasses.Field) -> QWidget:
+        meta = spec.metadata
+        default = spec.default
+        if isinstance(default, bool):
+            control = QCheckBox()
+            control.toggled.connect(lambda value, g=group, n=spec.name: self._on_control_changed(g, n, bool(value)))
+            return control
+        if meta.get("choices"):
+            control = QComboBox()
+            control.addItems(list(meta["choices"]))
+            control.currentTextChanged.connect(lambda text, g=group, n=spec.name: self._on_control_changed(g, n, text))
+            return control
+        if isinstance(default, int):
+            control = QLabeledSlider(Qt.Orientation.Horizontal)
+            control.setRange(int(meta["minimum"]), int(min(meta["maximum"], 10_000)))
+            control.setSingleStep(int(meta.get("step") or 1))
+            control.valueChanged.connect(lambda value, g=group, n=spec.name: self._on_control_changed(g, n, int(value)))
+            return control
+        control = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        maximum = meta["maximum"]
+        if group == "clean" and spec.name.startswith("min_area"):
+            maximum = min(maximum, 5000.0 if spec.name == "min_area_px" else maximum)
+        control.setRange(float(meta["minimum"]), float(maximum))
+        control.setSingleStep(float(meta.get("step") or 0.01))
+        control.setDecimals(3 if (meta.get("step") or 1) < 0.01 else 2)
+        control.valueChanged.connect(lambda value, g=group, n=spec.name: self._on_control_changed(g, n, float(value)))
+        return control
+
+    # --- state ----------------------------------------------------------------------------------
+
+    @property
+    def params(self) -> PipelineParams:
+        return self._params
+
+    def control(self, group: str, name: str) -> QWidget:
+        """The control of one parameter (for tests and keyboard focus)."""
+        return self._controls[(group, name)]
+
+    def set_params(self, params: PipelineParams) -> None:
+        """Show ``params`` without emitting ``paramsEdited``."""
+        self._params = params
+        self._updating = True
+        try:
+            for (group, name), control in self._controls.items():
+                value = getattr(getattr(params, group), name)
+                if isinstance(control, QCheckBox):
+                    control.setChecked(bool(value))
+                elif isinstance(control, QComboBox):
+                    control.setCurrentText(str(value))
+                else:
+                    control.setValue(value)
+        finally:
+            self._updating = False
+        self._update_visibility()
+
+    def set_pixel_size(self, pixel_size_nm: float | None) -> None:
+        """Show sizes in pixels together with their calibrated value."""
+        self._pixel_size_nm = pixel_size_nm
+        for (group, name), (label, _) in self._rows.items():
+            spec = {f.name: f for f in dataclasses.fields(getattr(self._params, group))}[name]
+            text = spec.metadata.get("label", name)
+            unit = spec.metadata.get("unit", "")
+            value = getattr(getattr(self._params, group), name)
+            if unit == "px" and pixel_size_nm:
+                text += f" ({value * pixel_size_nm:.3g} nm)"
+            elif unit == "px²" and pixel_size_nm:
+                text += f" ({value * pixel_size_nm**2:.3g} nm²)"
+            elif unit:
+                text += f" ({unit})"
+            label.setText(text)
+
+    def _on_control_changed(self, group: str, name: str, value) -> None:
+        if self._updating:
+            return
+        stage = getattr(self._params, group)
+        if getattr(stage, name) == value:
+            return
+        try:
+            new_stage = dataclasses.replace(stage, **{name: value})
+        except Exception:  # a value outside the metadata range: keep the old params
+            return
+        self._params = dataclasses.replace(self._params, **{group: new_stage})
+        self._update_visibility()
+        self.set_pixel_size(self._pixel_size_nm)
+        self.paramsEdited.emit(self._params)
+
+    def _update_visibility(self) -> None:
+        for (group, name), (label, control) in self._rows.items():
+            rule = DEPENDS_ON.get((group, name))
+            visible = True
+            if rule is not None:
+                key, allowed = rule
+                visible = getattr(getattr(self._params, group), key) in allowed
+            label.setVisible(visible)
+            control.setVisible(visible)
+

@@ -1,0 +1,43 @@
+"""GUI tests run offscreen with real widgets; settings go to a temporary folder."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from particle_gui.core.loading import LoadedImage  # noqa: E402
+from particle_gui.core.params import PipelineParams  # noqa: E402
+from particle_gui.core.pipeline import Pipeline  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Never read or write the real user's settings."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("PARTICLE_GUI_CONFIG_DIR", str(folder))
+    return folder
+
+
+def disc_grey(*, height: int = 256, width: int = 256, diameters=(20, 20, 30, 30, 40), seed: int = 0) -> np.ndarray:
+    """Bright discs of the given diameters on a dark noisy background, away from the border."""
+    rng = np.random.default_rng(seed)
+    grey = rng.normal(0.15, 0.02, (height, width)).astype(np.float32)
+    yy, xx = np.mgrid[:height, :width]
+    spacing = width // (len(diameters) + 1)
+    for index, diameter in enumerate(diameters):
+        cy, cx = height / 2 + 0.5, spacing * (index + 1) + 0.5
+        grey[(yy - cy) ** 2 + (xx - cx) ** 2 < (diameter / 2) ** 2] = 0.8
+    return np.clip(grey, 0, 1)
+
+
+@pytest.fixture
+def disc_result():
+    """A real PipelineResult: 5 discs (ECD 20, 20, 30, 30, 40 px), uncalibrated."""
+    grey = disc_grey(width=300)
+    image = LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
+                        metadata_calibration=None)
+    return Pipeline(image).run(PipelineParams())

@@ -1,0 +1,124 @@
+"""The controller and the runner, without a window: real files, real pipeline, real threads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tifffile
+
+from particle_gui.core.params import PipelineParams
+from particle_gui.gui.controller import AppController
+from tests.gui.conftest import disc_grey
+
+
+@pytest.fixture
+def disc_tiff(tmp_path):
+    path = tmp_path / "discs.tif"
+    tifffile.imwrite(path, (disc_grey(width=300) * 255).astype(np.uint8))
+    return path
+
+
+def _wait_result(qtbot, controller):
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000) as blocker:
+        pass
+    return blocker.args[0]
+
+
+def test_open_image_runs_the_pipeline_in_the_background(qtbot, disc_tiff):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000) as blocker:
+        assert controller.open_image(disc_tiff)
+    result = blocker.args[0]
+    assert result.count == 5
+    assert controller.current.result is result
+    assert controller.current.outlines.shape == result.labels.shape
+
+
+def test_parameter_change_reruns_only_later_stages(qtbot, disc_tiff):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    params = controller.current.params
+    raised = dataclasses.replace(params, clean=dataclasses.replace(params.clean, min_area_px=500.0))
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000) as blocker:
+        controller.set_params(raised)
+    result = blocker.args[0]
+    assert result.count == 3  # the two 20 px discs (area ~314 px²) are gone
+    assert result.stages_run[0] == "clean"
+
+
+def test_rapid_changes_deliver_only_the_newest_result(qtbot, disc_tiff):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    received = []
+    controller.resultChanged.connect(lambda r: received.append(r))
+    base = controller.current.params
+    for area in (100.0, 200.0, 400.0, 800.0, 1000.0):
+        controller.set_params(dataclasses.replace(base, clean=dataclasses.replace(base.clean, min_area_px=area)))
+    assert controller.runner.wait(10_000)
+    qtbot.wait(50)
+    assert received, "no result arrived"
+    assert received[-1].params.clean.min_area_px == 1000.0
+    assert received[-1].count == 1  # only the 40 px disc (area ~1257 px²)
+    assert all(r.params.clean.min_area_px == 1000.0 for r in received)
+
+
+def test_scale_bar_calibration_changes_units(qtbot, disc_tiff):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    with qtbot.waitSignal(controller.calibrationChanged) as calibration_signal:
+        with qtbot.waitSignal(controller.resultChanged, timeout=10_000) as blocker:
+            controller.set_scale_bar(100.0, 250.0)
+    assert calibration_signal.args[0].pixel_size_nm == pytest.approx(2.5)
+    result = blocker.args[0]
+    assert result.summary.unit == "nm"
+    assert result.summary.d50 == pytest.approx(2.5 * 30.3, rel=0.02)
+
+
+def test_corrupt_file_reports_an_error_and_keeps_the_current_image(qtbot, disc_tiff, tmp_path):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\x00" + b"\x00" * 20)
+    with qtbot.waitSignal(controller.errorOccurred) as blocker:
+        assert not controller.open_image(bad)
+    assert "bad.tif" in blocker.args[0]
+    assert controller.current.path == disc_tiff
+
+
+def test_each_image_of_a_folder_keeps_its_own_parameters(qtbot, tmp_path):
+    for name in ("a.tif", "b.tif"):
+        tifffile.imwrite(tmp_path / name, (disc_grey(width=300) * 255).astype(np.uint8))
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        assert controller.open_folder(tmp_path)
+    first = controller.current
+    changed = dataclasses.replace(first.params, clean=dataclasses.replace(first.params.clean, min_area_px=500.0))
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.set_params(changed)
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        assert controller.step_image(1)
+    second = controller.current
+    assert second is not first
+    second.params = PipelineParams()
+    with qtbot.waitSignal(controller.paramsReplaced) as blocker:
+        controller.step_image(-1)
+    assert blocker.args[0].clean.min_area_px == 500.0
+
+
+def test_export_writes_the_cli_files_and_excel(qtbot, disc_tiff, tmp_path):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    written = controller.export_results(tmp_path / "out")
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        ["discs_labels.tif", "discs_particles.csv", "discs_overlay.png", "discs_summary.json", "discs_particles.xlsx"]
+    )
+    labels = tifffile.imread(tmp_path / "out" / "discs_labels.tif")
+    assert len(np.unique(labels)) - 1 == 5
