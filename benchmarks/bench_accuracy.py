@@ -59,7 +59,7 @@ def evaluate_image(job: tuple[str, str]) -> dict:
     image = load_image(emps.DATA_DIR / "images" / f"{name}.png")
     _, truth = emps.load_pair(name)
     started = time.perf_counter()
-    ours = Pipeline(image).run(params.__class__.from_json(params_json)).labels
+    ours = Pipeline(image).run(params).labels
     ours_seconds = time.perf_counter() - started
     started = time.perf_counter()
     plain = baseline_labels(image.grey)

@@ -8,11 +8,9 @@ validation split with ``benchmarks.bench_accuracy``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
 
 from benchmarks import emps
 from benchmarks.bench_accuracy import _score, aggregate

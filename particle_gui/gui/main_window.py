@@ -75,13 +75,21 @@ class MainWindow(QMainWindow):
         self.summary_panel = SummaryPanel()
         self.intensity_histogram = IntensityHistogramWidget()
         self.particle_table = ParticleTableWidget()
-        self._dock(self.params_panel, "Parameters", Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock(self.file_list, "Images", Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock(self.intensity_histogram, "Intensity histogram", Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock(self.size_histogram, "Size distribution", Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock(self.shape_plot, "Shape", Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock(self.summary_panel, "Summary", Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock(self.particle_table, "Particles", Qt.DockWidgetArea.BottomDockWidgetArea)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        params_dock = self._dock(self.params_panel, "Parameters", left)
+        files_dock = self._dock(self.file_list, "Images", left)
+        self.tabifyDockWidget(params_dock, files_dock)
+        params_dock.raise_()
+        intensity_dock = self._dock(self.intensity_histogram, "Intensity histogram", left)
+        size_dock = self._dock(self.size_histogram, "Size distribution", right)
+        shape_dock = self._dock(self.shape_plot, "Shape", right)
+        self.tabifyDockWidget(size_dock, shape_dock)
+        size_dock.raise_()
+        summary_dock = self._dock(self.summary_panel, "Summary", right)
+        table_dock = self._dock(self.particle_table, "Particles", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([params_dock, size_dock], [400, 440], Qt.Orientation.Horizontal)
+        self.resizeDocks([params_dock, intensity_dock, size_dock, summary_dock, table_dock], [480, 220, 430, 270, 170],
+                         Qt.Orientation.Vertical)
 
         self.calibration_label = QLabel("no image")
         self.count_label = QLabel("")
@@ -98,7 +106,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self._restore_layout()
-        self.resize(1400, 900) if not self.settings.window_geometry else None
+        if not self.settings.window_geometry:
+            self.resize(1500, 950)
 
     # --- construction -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
@@ -181,7 +181,7 @@ class ImageCanvas(QWidget):
             return int(labels[row, col])
         return 0
 
-    def image_to_widget(self, x: float, y: float) -> QPointF:
+    def image_to_widget(self, x: float, y: float) -> QPoint:
         """Widget coordinates of an image point (for tests that click like a user)."""
         scene_point = self._viewbox.mapViewToScene(QPointF(x, y))
         return self._view.mapFromScene(scene_point)
@@ -252,8 +252,8 @@ class ImageCanvas(QWidget):
         if self._scale_line is None:
             self.start_scale_bar_tool()
         handles = self._scale_line.getHandles()
-        self._scale_line.movePoint(handles[0], self._viewbox.mapViewToScene(QPointF(*start)))
-        self._scale_line.movePoint(handles[1], self._viewbox.mapViewToScene(QPointF(*end)))
+        self._scale_line.movePoint(handles[0], QPointF(*start), coords="parent")
+        self._scale_line.movePoint(handles[1], QPointF(*end), coords="parent")
 
     def cancel_scale_bar_tool(self) -> None:
         if self._scale_line is not None:

@@ -46,6 +46,10 @@ DEPENDS_ON = {
 }
 
 
+#: Slider ranges narrower than the accepted values.
+SLIDER_MAXIMUM = {"min_area_px": 5000.0, "min_area_nm2": 1e6}
+
+
 class ParamsPanel(QWidget):
     """One control per parameter; any change emits the complete new :class:`PipelineParams`.
 
@@ -114,8 +118,8 @@ class ParamsPanel(QWidget):
             return control
         control = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         maximum = meta["maximum"]
-        if group == "clean" and spec.name.startswith("min_area"):
-            maximum = min(maximum, 5000.0 if spec.name == "min_area_px" else maximum)
+        if group == "clean" and spec.name in SLIDER_MAXIMUM:
+            maximum = SLIDER_MAXIMUM[spec.name]  # the JSON accepts more; a slider needs a usable range
         control.setRange(float(meta["minimum"]), float(maximum))
         control.setSingleStep(float(meta.get("step") or 0.01))
         control.setDecimals(3 if (meta.get("step") or 1) < 0.01 else 2)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from particle_gui.core.pipeline import PipelineResult
@@ -27,8 +27,17 @@ CUMULATIVE_PEN = pg.mkPen((60, 60, 60), width=1.5, style=Qt.PenStyle.DashLine)
 PERCENTILE_PEN = pg.mkPen((30, 140, 60), width=1.5)
 #: The selection colour of the image canvas, so a selected particle looks the same everywhere.
 SELECTED_BRUSH = (0, 200, 255, 255)
+AXIS_PEN = (60, 60, 60)
 #: Label heights (fraction of the view) of D10, D50 and D90, staggered so that they never overlap.
 PERCENTILE_LABEL_POSITIONS = (0.95, 0.85, 0.75)
+
+
+def style_axes(plot_item: pg.PlotItem) -> None:
+    """Dark axes and tick labels, readable on the white background."""
+    for name in ("left", "bottom", "right"):
+        axis = plot_item.getAxis(name)
+        axis.setPen(AXIS_PEN)
+        axis.setTextPen(AXIS_PEN)
 
 
 def size_column(result: PipelineResult) -> str:
@@ -45,6 +54,12 @@ def export_plot_image(plot_item: pg.PlotItem, path: str | Path) -> None:
         When the file could not be written.
     """
     path = Path(path)
+    views = plot_item.scene().views() if plot_item.scene() is not None else []
+    if not any(view.isVisible() for view in views):
+        # Never painted (e.g. a hidden dock tab): the axes size themselves during the first
+        # render and post layout requests. Render once and apply them, then export.
+        pg.exporters.ImageExporter(plot_item).export(toBytes=True)
+        QCoreApplication.sendPostedEvents()
     if path.suffix.lower() == ".svg":
         exporter = pg.exporters.SVGExporter(plot_item)
     else:
@@ -98,7 +113,7 @@ class SizeHistogramWidget(QWidget):
 
     def _build_plot(self) -> None:
         item = self._plot.getPlotItem()
-        item.setMenuEnabled(False)
+        style_axes(item)
         item.setLabel("left", "Count")
         item.showAxis("right")
         item.setLabel("right", "Cumulative (%)")
@@ -117,12 +132,12 @@ class SizeHistogramWidget(QWidget):
                 angle=90,
                 movable=False,
                 pen=PERCENTILE_PEN,
-                label=name + " = {value:.4g}",
+                label=name,
                 labelOpts={"position": position, "color": (20, 100, 40), "fill": (255, 255, 255, 200)},
             )
             line.setZValue(10)
             item.addItem(line, ignoreBounds=True)
-            self._percentile_lines.append(line)
+            self._percentile_lines.append((name, line))
 
         # The cumulative curve lives in its own view box (y fixed at 0..100 %), a child of the
         # plot item so that exports include it, drawn behind the main view box so that the main
@@ -138,6 +153,11 @@ class SizeHistogramWidget(QWidget):
         self._cumulative_view.addItem(self._cumulative_curve)
         item.vb.sigResized.connect(self._on_view_resized)
         self._on_view_resized()
+
+        self._legend = legend = item.addLegend(offset=(-10, 10), brush=(255, 255, 255, 200), labelTextColor=AXIS_PEN)
+        legend.addItem(self._bars, "particles")
+        legend.addItem(self._fit_curve, "log-normal fit")
+        legend.addItem(self._cumulative_curve, "cumulative %")
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -163,7 +183,7 @@ class SizeHistogramWidget(QWidget):
     @property
     def percentile_values(self) -> tuple[float, ...]:
         """Positions of the D10, D50 and D90 lines, empty when they are hidden."""
-        return tuple(line.value() for line in self._percentile_lines if line.isVisible())
+        return tuple(line.value() for _, line in self._percentile_lines if line.isVisible())
 
     def set_result(self, result: PipelineResult | None) -> None:
         """Show the size distribution of ``result``; None clears the plot."""
@@ -178,6 +198,8 @@ class SizeHistogramWidget(QWidget):
             self._diameters = column[keep]
             self._ids = result.particles["id"].to_numpy(dtype=np.int64)[keep]
             self._x_label = f"ECD ({result.calibration.unit})"
+            for name, line in self._percentile_lines:
+                line.label.setFormat(f"{name} = {{value:.4g}} {result.calibration.unit}")
         self.plot_item.setLabel("bottom", self._x_label)
         self._redraw()
 
@@ -214,9 +236,10 @@ class SizeHistogramWidget(QWidget):
             self._counts = np.zeros(0, dtype=np.int64)
             self._bars.setOpts(x0=[], width=[], height=[])
             self._bars.setVisible(False)
+            self._legend.setVisible(False)
             self._fit_curve.setData([], [])
             self._cumulative_curve.setData([], [])
-            for line in self._percentile_lines:
+            for _, line in self._percentile_lines:
                 line.setVisible(False)
             self._draw_selection()
             return
@@ -225,9 +248,10 @@ class SizeHistogramWidget(QWidget):
         self._counts = counts
         self._bars.setOpts(x0=edges[:-1], width=np.diff(edges), height=counts)
         self._bars.setVisible(True)
+        self._legend.setVisible(True)
         self._draw_fit(edges, d.size)
         self._draw_cumulative(d)
-        for line, value in zip(self._percentile_lines, (summary.d10, summary.d50, summary.d90)):
+        for (_, line), value in zip(self._percentile_lines, (summary.d10, summary.d50, summary.d90)):
             line.setVisible(value is not None)
             if value is not None:
                 line.setValue(value)

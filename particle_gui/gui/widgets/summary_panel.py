@@ -1,0 +1,124 @@
+"""Read-only summary of one result: counts, percentiles, intervals, log-normal fit, families, calibration."""
+
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
+
+from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, Summary
+
+#: A Kolmogorov-Smirnov p-value below this rejects the log-normal fit.
+KS_ALPHA = 0.05
+PLACEHOLDER = "No analysis result yet."
+WARNING_COLOUR = "#a05000"
+
+
+def format_number(value: float | None, unit: str = "") -> str:
+    """A number with 4 significant digits (no exponent below 10⁴) and its unit.
+
+    >>> format_number(30.2566, "px"), format_number(12345.6, "nm"), format_number(None)
+    ('30.26 px', '12346 nm', '—')
+    """
+    if value is None or not math.isfinite(value):
+        return "—"
+    text = f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    return f"{text} {unit}" if unit else text
+
+
+def format_pvalue(p: float) -> str:
+    """``p = 0.776``, or ``p < 0.001`` for tiny values."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
+
+
+def summary_rows(result: PipelineResult) -> list[tuple[str, str]]:
+    """(label, value) rows of the summary of ``result``, every length with its unit."""
+    s: Summary = result.summary
+    u = s.unit
+    rows = [("Particles", f"{result.count:d}")]
+    if s.count == 0:
+        return rows
+    rows += [
+        ("Mean ± std", f"{format_number(s.mean, u)} ± {format_number(s.std, u)}"),
+        ("Mean, 95 % CI", _interval(s.mean_ci95, u)),
+        ("D10", format_number(s.d10, u)),
+        ("D50", f"{format_number(s.d50, u)} (95 % CI {_interval(s.d50_ci95, u)})"),
+        ("D90", format_number(s.d90, u)),
+        ("Geometric mean", f"{format_number(s.geometric_mean, u)}, GSD {format_number(s.gsd)}"),
+    ]
+    fit = s.lognormal
+    if fit is None:
+        rows.append(("Log-normal fit", f"needs at least {MIN_FOR_FIT} particles"))
+    elif fit.sigma <= 0:
+        rows.append(("Log-normal fit", "all diameters are equal: nothing to fit"))
+    else:
+        verdict = "fits well" if fit.ks_pvalue >= KS_ALPHA else f"does not fit (p < {KS_ALPHA:g})"
+        fit_text = f"median {format_number(fit.median, u)}, σ(ln d) {format_number(fit.sigma)}"
+        rows.append(("Log-normal fit", f"{fit_text}; KS {format_pvalue(fit.ks_pvalue)}: {verdict}"))
+    if not s.families:
+        rows.append(("Size families", f"needs at least {MIN_PER_FAMILY} particles"))
+    for index, family in enumerate(s.families, start=1):
+        weight = format_number(100 * family.weight, "%")
+        text = f"{index}: {weight} by number, median {format_number(family.median, u)}, GSD {format_number(family.gsd)}"
+        rows.append(("Size families" if index == 1 else "", text))
+    return rows
+
+
+def _interval(interval: tuple[float, float] | None, unit: str) -> str:
+    if interval is None:
+        return f"needs at least {MIN_FOR_FIT} particles"
+    low, high = interval
+    return f"{format_number(low, unit)} – {format_number(high, unit)}"
+
+
+def summary_html(result: PipelineResult) -> str:
+    """The summary of ``result`` as an HTML table, then calibration and warnings."""
+    rows = summary_rows(result) + [("Calibration", result.calibration.describe())]
+    lines = ["<table cellspacing='0' cellpadding='2'>"]
+    for label, value in rows:
+        lines.append(f"<tr><td><b>{html.escape(label)}</b>&nbsp;&nbsp;</td><td>{html.escape(value)}</td></tr>")
+    lines.append("</table>")
+    if result.warnings:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
+        lines.append(f"<p style='color:{WARNING_COLOUR}'><b>Warnings</b></p>")
+        lines.append(f"<ul style='color:{WARNING_COLOUR}'>{items}</ul>")
+    return "\n".join(lines)
+
+
+def summary_text(result: PipelineResult) -> str:
+    """The same as :func:`summary_html`, as plain ``label: value`` lines."""
+    rows = summary_rows(result) + [("Calibration", result.calibration.describe())]
+    lines = [f"{label}: {value}" if label else f"    {value}" for label, value in rows]
+    if result.warnings:
+        lines += ["Warnings:"] + [f"- {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+class SummaryPanel(QWidget):
+    """Read-only rich-text summary of the size distribution; the text can be selected and copied."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._browser = QTextBrowser()
+        self._browser.setOpenLinks(False)
+        self._browser.setReadOnly(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._browser)
+        self.set_result(None)
+
+    def set_result(self, result: PipelineResult | None) -> None:
+        """Show the summary of ``result``; None shows a placeholder."""
+        if result is None:
+            self._text = ""
+            self._browser.setHtml(f"<p style='color:gray'>{PLACEHOLDER}</p>")
+        else:
+            self._text = summary_text(result)
+            self._browser.setHtml(summary_html(result))
+
+    def text(self) -> str:
+        """The summary as plain ``label: value`` lines; empty when there is no result."""
+        return self._text
