@@ -106,9 +106,23 @@ def _markers_distance_peaks(distance: np.ndarray, min_distance_px: int) -> np.nd
     return peaks
 
 
+def label_maximum(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Largest value of each label 0..count (0 where a label is absent); much faster than
+    ``scipy.ndimage.maximum``, which sorts.
+
+    >>> label_maximum(np.array([1.0, 5.0, 2.0]), np.array([1, 1, 2]), 2).tolist()
+    [0.0, 5.0, 2.0]
+    """
+    inside = labels > 0
+    values = values[inside]
+    peak = np.zeros(count + 1, dtype=values.dtype)  # same dtype: ufunc.at is ~20x faster without casts
+    np.maximum.at(peak, labels[inside], values)
+    return peak
+
+
 def _markers_sure_foreground(distance: np.ndarray, clumps: np.ndarray, count: int, fraction: float) -> np.ndarray:
-    peak = ndimage.maximum(distance, clumps, np.arange(1, count + 1)) if count else np.zeros(0)
-    peak = np.concatenate([[np.inf], np.asarray(peak, dtype=np.float32)])
+    peak = label_maximum(distance, clumps, count).astype(np.float32)
+    peak[0] = np.inf
     return distance > fraction * peak[clumps]
 
 
@@ -156,8 +170,9 @@ def _watershed_in_clumps(distance: np.ndarray, clumps: np.ndarray, count: int, s
     _, markers = _components(seeds)
     # How many distinct markers each clump holds.
     seed_pixels = markers > 0
-    pairs = np.unique(np.stack([clumps[seed_pixels], markers[seed_pixels]]), axis=1)
-    per_clump = np.bincount(pairs[0], minlength=count + 1)
+    stride = np.int64(markers.max()) + 1
+    pairs = np.unique(clumps[seed_pixels].astype(np.int64) * stride + markers[seed_pixels])
+    per_clump = np.bincount(pairs // stride, minlength=count + 1)
     labels = clumps.copy()
     next_label = count + 1
     slices = ndimage.find_objects(clumps)
@@ -221,6 +236,6 @@ def annotation_ids(labels: np.ndarray, grey: np.ndarray) -> np.ndarray:
     edges[:, 1:] |= labels[:, :-1] != labels[:, 1:]
     inside = ((labels > 0) & ~edges).view(np.uint8)
     distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) + 1.0
-    radius = np.asarray(ndimage.maximum(distance, labels, candidates), dtype=np.float64)
+    radius = label_maximum(distance, labels, int(labels.max()))[candidates]
     thin = radius < ANNOTATION_THINNESS * np.sqrt(area[candidates])
     return candidates[thin]

@@ -6,6 +6,7 @@ import argparse
 import logging
 import logging.handlers
 import sys
+import time
 from pathlib import Path
 
 import particle_gui
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"particle-gui {particle_gui.__version__}")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds (smoke tests)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="save a screenshot after the first result, then quit")
+    parser.add_argument("--startup-report", type=Path, metavar="FILE", help=argparse.SUPPRESS)  # benchmarks
     return parser
 
 
@@ -60,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(300, lambda: (window.grab().save(str(args.screenshot)), window.close()))
         window.controller.resultChanged.connect(_grab_and_quit)
         window.controller.errorOccurred.connect(_grab_and_quit)
+    if args.startup_report is not None:
+        def _report(*_):
+            args.startup_report.write_text(f"{time.time():.6f}\n")
+            window.close()
+        window.controller.resultChanged.connect(_report)
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     return app.exec()

@@ -21,8 +21,9 @@ from particle_gui.core.params import PipelineParams
 from particle_gui.core.export import outline_labels
 from particle_gui.core.pipeline import Pipeline, PipelineResult
 
-#: Slider moves closer together than this are merged into one run.
-DEBOUNCE_MS = 15
+#: Requests arriving within this delay are merged into one run. Requests that arrive while a
+#: run is in flight are merged anyway (only the newest waits), so no longer delay is needed.
+DEBOUNCE_MS = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +84,10 @@ class PipelineRunner(QObject):
         self._pending = RunRequest(self._generation, pipeline, params, calibration)
         if not was_busy:
             self.busyChanged.emit(True)
-        self._timer.start()
+        if self._in_flight is None and self._timer.interval() == 0:
+            self._start_pending()  # idle: start now, without waiting for a repaint
+        else:
+            self._timer.start()
         return self._generation
 
     def cancel(self) -> None:
@@ -100,12 +104,15 @@ class PipelineRunner(QObject):
         request, self._pending = self._pending, None
         self._in_flight = request
 
-        def work():
-            result = request.pipeline.run(
-                request.params,
-                request.calibration,
-                should_cancel=lambda: request.generation != self._generation,
-            )
+        def work() -> RunOutput | None:
+            try:
+                result = request.pipeline.run(
+                    request.params,
+                    request.calibration,
+                    should_cancel=lambda: request.generation != self._generation,
+                )
+            except CancelledError:
+                return None  # a newer request superseded this one
             return RunOutput(result, outline_labels(result.labels))
 
         worker = create_worker(work)
@@ -115,8 +122,8 @@ class PipelineRunner(QObject):
         self._worker = worker
         worker.start()
 
-    def _on_worker_returned(self, request: RunRequest, result) -> None:
-        if request.generation == self._generation:
+    def _on_worker_returned(self, request: RunRequest, result: RunOutput | None) -> None:
+        if result is not None and request.generation == self._generation:
             self.resultReady.emit(result, request.generation)
 
     def _on_worker_errored(self, request: RunRequest, exc: BaseException) -> None:

@@ -113,7 +113,10 @@ class ImageCanvas(QWidget):
         self._redraw_overlay()
 
     def set_selection(self, ids) -> None:
-        self._selection = tuple(int(i) for i in ids)
+        selection = tuple(int(i) for i in ids)
+        if selection == self._selection:
+            return
+        self._selection = selection
         self._redraw_overlay()
 
     @property
@@ -161,7 +164,7 @@ class ImageCanvas(QWidget):
                 # Selected particles are also filled, lightly, so they stand out.
                 filled = np.isin(result.labels, selected) & (labels == 0)
         colours[0] = (0, 0, 0, 0)
-        rgba = colours[labels]
+        rgba = np.take(colours, labels, axis=0)
         if self._selection and self._overlay_mode == "outline":
             rgba[filled] = (*SELECTED_RGBA[:3], 70)
         self._overlay_rgba = rgba
