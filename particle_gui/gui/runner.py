@@ -116,18 +116,21 @@ class PipelineRunner(QObject):
             return RunOutput(result, outline_labels(result.labels))
 
         worker = create_worker(work)
-        worker.returned.connect(lambda result: self._on_worker_returned(request, result))
-        worker.errored.connect(lambda exc: self._on_worker_errored(request, exc))
+        # Bound methods, not lambdas: Qt disconnects them if the runner is deleted first.
+        worker.returned.connect(self._on_worker_returned)
+        worker.errored.connect(self._on_worker_errored)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
         worker.start()
 
-    def _on_worker_returned(self, request: RunRequest, result: RunOutput | None) -> None:
-        if result is not None and request.generation == self._generation:
+    def _on_worker_returned(self, result: RunOutput | None) -> None:
+        request = self._in_flight
+        if result is not None and request is not None and request.generation == self._generation:
             self.resultReady.emit(result, request.generation)
 
-    def _on_worker_errored(self, request: RunRequest, exc: BaseException) -> None:
-        if isinstance(exc, CancelledError) or request.generation != self._generation:
+    def _on_worker_errored(self, exc: BaseException) -> None:
+        request = self._in_flight
+        if isinstance(exc, CancelledError) or request is None or request.generation != self._generation:
             return
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         message = str(exc) if isinstance(exc, ParticleGuiError) else f"The analysis failed: {exc!r}"
