@@ -23,8 +23,9 @@ AREA_COLUMNS = ("area",)
 #: pi/4 per exit along a row or a column, pi/(4 sqrt 2) per exit along a diagonal.
 _CROFTON_AXIS = np.pi / 4
 _CROFTON_DIAGONAL = np.pi / (4 * np.sqrt(2))
-#: Hulls are padded to a common length in batches of this many particles.
-_HULL_BATCH = 512
+#: Hulls are padded to a common length and processed in batches of about this many
+#: (hull, vertex, vertex) triples, which bounds the temporary arrays (~32 MB each).
+_HULL_BATCH_ELEMENTS = 1 << 22
 
 
 class _Runs:
@@ -38,12 +39,23 @@ class _Runs:
         height, width = labels.shape
         flat = np.ascontiguousarray(labels).ravel()
         change = np.flatnonzero(flat[1:] != flat[:-1])  # flat[t] != flat[t + 1]
-        after, before = change + 1, change
-        starts = after[(flat[after] != 0) & (after % width != 0)]
-        stops = before[(flat[before] != 0) & (before % width != width - 1)]
-        rows = np.arange(height, dtype=np.int64) * width
-        starts = np.sort(np.concatenate([starts, rows[flat[rows] != 0]]))
-        stops = np.sort(np.concatenate([stops, (rows + width - 1)[flat[rows + width - 1] != 0]]))
+        starts, stops = change + 1, change
+        starts, stops = starts[flat[starts] != 0], stops[flat[stops] != 0]
+        # A run also starts at each row's first pixel and stops at each row's last one, which
+        # the changes miss where one label goes on across the row boundary (a particle touching
+        # both sides) and at the first and last pixel of the image.
+        first = np.arange(1, height, dtype=np.int64) * width  # first pixels of rows 1..H-1
+        last = first - 1  # last pixels of rows 0..H-2
+        missed_starts = first[(flat[first] != 0) & (flat[first - 1] == flat[first])]
+        missed_stops = last[(flat[last] != 0) & (flat[last + 1] == flat[last])]
+        if flat.size and flat[0] != 0:
+            missed_starts = np.r_[0, missed_starts]
+        if flat.size and flat[-1] != 0:
+            missed_stops = np.r_[missed_stops, flat.size - 1]
+        if missed_starts.size:
+            starts = np.sort(np.concatenate([starts, missed_starts]))
+        if missed_stops.size:
+            stops = np.sort(np.concatenate([stops, missed_stops]))
         label = flat[starts]
         self._raster = starts, stops
         self._order = order = np.argsort(label, kind="stable")
@@ -82,9 +94,9 @@ class _Runs:
         count = np.maximum(high - low, 0)
         run = np.repeat(np.arange(count.size), count)
         other = low[run] + (np.arange(run.size) - np.repeat(np.cumsum(count) - count, count))
-        overlap = (
-            np.minimum(self.stop[run] + shift, self.stop[other]) - np.maximum(self.start[run] + shift, self.start[other]) + 1
-        )
+        right = np.minimum(self.stop[run] + shift, self.stop[other])
+        left = np.maximum(self.start[run] + shift, self.start[other])
+        overlap = right - left + 1
         return np.bincount(self.index[run], overlap.astype(np.float64), minlength=self.ids.size)
 
 
@@ -104,27 +116,39 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
     lengths = np.fromiter((len(h) for h in hulls), dtype=np.int64, count=n)
     points = np.concatenate(hulls).reshape(-1, 2).astype(np.int64)
     starts = np.cumsum(lengths) - lengths
+    # Coordinates relative to each hull's first vertex: int32 holds every product exactly
+    # while particles are under 16384 px across.
+    points -= np.repeat(points[starts], lengths, axis=0)
+    if np.abs(points).max() < 1 << 14:
+        points = points.astype(np.int32)
     small = lengths < 3
     for index in np.flatnonzero(small):  # a point or a segment: no area, no edge normals
         span = np.ptp(points[starts[index] : starts[index] + lengths[index]], axis=0).astype(np.float64)
         result[index] = np.hypot(*span) + 1.0, min(span) + 1.0, np.hypot(*span) + np.pi / 4
     order = np.flatnonzero(~small)
     order = order[np.argsort(lengths[order], kind="stable")]
-    for chunk in np.array_split(order, -(-order.size // _HULL_BATCH)) if order.size else ():
+    done = 0
+    while done < order.size:
+        # Shortest hulls first: the batch's longest hull sets the padded width.
+        width = int(lengths[order[min(done + 511, order.size - 1)]])
+        chunk = order[done : done + max(1, min(512, _HULL_BATCH_ELEMENTS // width**2))]
+        done += chunk.size
         width = int(lengths[chunk[-1]])
         position = np.arange(width)
         source = starts[chunk, None] + np.where(position < lengths[chunk, None], position, 0)
+        following = starts[chunk, None] + np.where(position + 1 < lengths[chunk, None], position + 1, 0)
         x, y = points[source, 0], points[source, 1]  # (n, width)
+        x_next, y_next = points[following, 0], points[following, 1]  # next vertex, closing the polygon
         dx, dy = x[:, :, None] - x[:, None, :], y[:, :, None] - y[:, None, :]
         feret_max = np.sqrt((dx * dx + dy * dy).max(axis=(1, 2)))
-        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y  # edge vectors
+        ex, ey = x_next - x, y_next - y  # edge vectors
         edge_length = np.hypot(ex, ey)
         # Caliper width across edge e: spread of the cross products p x e, over |e|.
         cross = y[:, :, None] * ex[:, None, :] - x[:, :, None] * ey[:, None, :]  # (n, point, edge)
         spread = cross.max(axis=1) - cross.min(axis=1)
         valid = edge_length > 0
         widths = np.where(valid, spread / np.where(valid, edge_length, 1.0), np.inf)
-        area = 0.5 * np.abs((x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1))
+        area = 0.5 * np.abs((x * y_next - x_next * y).sum(axis=1))
         result[chunk, 0] = feret_max + 1.0
         result[chunk, 1] = widths.min(axis=1) + 1.0
         result[chunk, 2] = area + 0.5 * edge_length.sum(axis=1) + np.pi / 4
@@ -132,10 +156,10 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
 
 
 def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids present; per id (area, cx, cy, mxx, myy, mxy, mean intensity, perimeter); hull features."""
+    """Ids present, rows (area, cx, cy, mxx, myy, mxy, mean intensity, perimeter) by id, hull features."""
     runs = _Runs(labels)
     if runs.ids.size == 0:
-        return runs.ids, np.zeros((0, 8)), np.zeros((0, 3))
+        return runs.ids, np.zeros((8, 0)), np.zeros((0, 3))
     x0, x1 = runs.start.astype(np.float64), runs.stop.astype(np.float64)
     y = runs.row.astype(np.float64)
     length = x1 - x0 + 1
@@ -151,7 +175,7 @@ def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.nd
     exits_axis = runs.sums(np.ones_like(length)) + area - runs.overlap_with_next_row(0)
     exits_diagonal = 2 * area - runs.overlap_with_next_row(1) - runs.overlap_with_next_row(-1)
     perimeter = _CROFTON_AXIS * exits_axis + _CROFTON_DIAGONAL * exits_diagonal
-    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, perimeter], axis=1)
+    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, perimeter])
 
     points = np.empty((2 * runs.label.size, 2), dtype=np.int32)  # both ends of every run, (x, y)
     points[0::2, 0], points[1::2, 0] = runs.start, runs.stop
@@ -208,30 +232,32 @@ def measure_particles(
     n = ids.size
     if n == 0:
         return _empty_table(pixel_size_nm)
-    table = pd.DataFrame({"id": ids})
-    area_ids, cx, cy, mxx, myy, mxy, mean_grey, perimeter = values.T
+    area_ids, cx, cy, mxx, myy, mxy, mean_grey, perimeter = values
     feret_max, feret_min, convex_area = hull.T
     # Second central moments -> ellipse axes (as scikit-image: 4 * sqrt(eigenvalue)).
     common = np.sqrt(((mxx - myy) / 2) ** 2 + mxy**2)
     major = 4 * np.sqrt(np.maximum((mxx + myy) / 2 + common, 0))
     minor = 4 * np.sqrt(np.maximum((mxx + myy) / 2 - common, 0))
-    table["centroid_x"] = cx
-    table["centroid_y"] = cy
-    table["area"] = area_ids
-    table["perimeter"] = perimeter
-    table["ecd"] = np.sqrt(4 * area_ids / np.pi)
-    table["feret_max"] = feret_max
-    table["feret_min"] = feret_min
-    table["major_axis"] = major
-    table["minor_axis"] = minor
-    table["aspect_ratio"] = np.divide(feret_max, feret_min, out=np.ones(n), where=feret_min > 0)
-    table["circularity"] = np.minimum(
-        np.divide(4 * np.pi * area_ids, perimeter**2, out=np.ones(n), where=perimeter > 0), 1.0
-    )
-    table["solidity"] = np.minimum(np.divide(area_ids, convex_area, out=np.ones(n), where=convex_area > 0), 1.0)
-    table["mean_intensity"] = mean_grey * intensity_scale + intensity_offset
-    edge = np.zeros(n, dtype=bool) if edge_ids is None else np.isin(ids, edge_ids)
-    table["touches_edge"] = edge
+    columns = {
+        "id": ids,
+        "centroid_x": cx,
+        "centroid_y": cy,
+        "area": area_ids,
+        "perimeter": perimeter,
+        "ecd": np.sqrt(4 * area_ids / np.pi),
+        "feret_max": feret_max,
+        "feret_min": feret_min,
+        "major_axis": major,
+        "minor_axis": minor,
+        "aspect_ratio": np.divide(feret_max, feret_min, out=np.ones(n), where=feret_min > 0),
+        "circularity": np.minimum(
+            np.divide(4 * np.pi * area_ids, perimeter**2, out=np.ones(n), where=perimeter > 0), 1.0
+        ),
+        "solidity": np.minimum(np.divide(area_ids, convex_area, out=np.ones(n), where=convex_area > 0), 1.0),
+        "mean_intensity": mean_grey * intensity_scale + intensity_offset,
+        "touches_edge": np.zeros(n, dtype=bool) if edge_ids is None else np.isin(ids, edge_ids),
+    }
+    table = pd.DataFrame({name: np.ascontiguousarray(column) for name, column in columns.items()})
     return add_calibrated_columns(table, pixel_size_nm)
 
 
