@@ -124,7 +124,8 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
     small = lengths < 3
     for index in np.flatnonzero(small):  # a point or a segment: no area, no edge normals
         span = np.ptp(points[starts[index] : starts[index] + lengths[index]], axis=0).astype(np.float64)
-        result[index] = np.hypot(*span) + 1.0, min(span) + 1.0, np.hypot(*span) + np.pi / 4
+        # The pixels' centres are collinear: the particle is one pixel wide across its length.
+        result[index] = np.hypot(*span) + 1.0, 1.0, np.hypot(*span) + np.pi / 4
     order = np.flatnonzero(~small)
     order = order[np.argsort(lengths[order], kind="stable")]
     done = 0

@@ -21,9 +21,9 @@ from particle_gui.core.loading import LoadedImage
 from particle_gui.core.measure import add_calibrated_columns, measure_particles
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
-from particle_gui.core.segment import annotation_ids, clean_mask, remove_labels, split_particles, touching_edge_ids
+from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
 from particle_gui.core.stats import Summary, summarise
-from particle_gui.core.threshold import ThresholdResult, threshold_image
+from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
 
 STAGES: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "measure", "summary")
 
@@ -161,8 +161,10 @@ class Pipeline:
         pre = self._stage("preprocess", key, lambda: _frozen(preprocess(self.image.grey, params.preprocess)), ran)
 
         boundary(2)
+        # Internal caches (not stages of their own): what a threshold or split change leaves unchanged.
+        analysis = self._stage("histogram", key, lambda: analyse_histogram(pre, analysis_rows=rows), [])
         key = (key, params.threshold)
-        thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, rows), ran)
+        thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, rows, analysis), ran)
 
         boundary(3)
         uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
@@ -172,8 +174,9 @@ class Pipeline:
         )
 
         boundary(4)
+        prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])
         key = (key, params.split)
-        split = self._stage("split", key, lambda: _frozen(split_particles(mask, params.split)), ran)
+        split = self._stage("split", key, lambda: _frozen(split_particles(mask, params.split, prepared=prepared)), ran)
 
         boundary(5)
         key = (key, params.edge)
@@ -222,8 +225,8 @@ class Pipeline:
         )
 
     @staticmethod
-    def _threshold(pre: np.ndarray, params: PipelineParams, rows: int) -> ThresholdResult:
-        result = threshold_image(pre, params.threshold, analysis_rows=rows)
+    def _threshold(pre: np.ndarray, params: PipelineParams, rows: int, analysis: HistogramAnalysis) -> ThresholdResult:
+        result = threshold_image(pre, params.threshold, analysis_rows=rows, analysis=analysis)
         _frozen(result.mask)
         return result
 

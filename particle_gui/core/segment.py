@@ -7,6 +7,8 @@ particles rather than the image size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from scipy import ndimage
@@ -126,7 +128,23 @@ def _markers_sure_foreground(distance: np.ndarray, clumps: np.ndarray, count: in
     return distance > fraction * peak[clumps]
 
 
-def split_particles(mask: np.ndarray, params: SplitParams) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class SplitInputs:
+    """What every split of one mask starts from: its connected clumps and distance map."""
+
+    count: int
+    clumps: np.ndarray
+    distance: np.ndarray
+
+
+def prepare_split(mask: np.ndarray) -> SplitInputs:
+    """Connected clumps (8-connectivity) and the Euclidean distance map of a mask."""
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    count, clumps = _components(mask)
+    return SplitInputs(count=count, clumps=clumps, distance=distance_map(mask))
+
+
+def split_particles(mask: np.ndarray, params: SplitParams, *, prepared: SplitInputs | None = None) -> np.ndarray:
     """Label particles, splitting touching ones by a marker-controlled watershed.
 
     Parameters
@@ -136,6 +154,8 @@ def split_particles(mask: np.ndarray, params: SplitParams) -> np.ndarray:
         ``mode`` picks the markers: ``distance_peaks`` (local maxima of the distance map at least
         ``min_distance_px`` apart), ``h_maxima`` (maxima deeper than ``h_maxima_px``),
         ``sure_foreground`` (distance above a fraction of each clump's own maximum), or ``none``.
+    prepared : SplitInputs, optional
+        :func:`prepare_split` of the same mask, reused across split-parameter changes.
 
     Returns
     -------
@@ -150,10 +170,11 @@ def split_particles(mask: np.ndarray, params: SplitParams) -> np.ndarray:
     2
     """
     mask = np.ascontiguousarray(mask, dtype=bool)
-    count, clumps = _components(mask)
+    if prepared is None:
+        prepared = prepare_split(mask)
+    count, clumps, distance = prepared.count, prepared.clumps, prepared.distance
     if params.mode == "none" or count == 0:
-        return clumps
-    distance = distance_map(mask)
+        return clumps.copy()
     if params.mode == "distance_peaks":
         seeds = _markers_distance_peaks(distance, params.min_distance_px)
     elif params.mode == "h_maxima":
@@ -162,7 +183,7 @@ def split_particles(mask: np.ndarray, params: SplitParams) -> np.ndarray:
         seeds = _markers_sure_foreground(distance, clumps, count, params.sure_foreground_fraction)
     else:
         raise ValueError(f"unknown split mode {params.mode!r}")
-    seeds &= mask
+    seeds = seeds & mask
     return _watershed_in_clumps(distance, clumps, count, seeds)
 
 

@@ -84,7 +84,40 @@ def local_mean(image: np.ndarray, *, block_px: int) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), (int(block_px) | 1) / 6.0, borderType=cv2.BORDER_REFLECT)
 
 
-def threshold_image(image: np.ndarray, params: ThresholdParams, *, analysis_rows: int | None = None) -> ThresholdResult:
+@dataclass(frozen=True, eq=False)
+class HistogramAnalysis:
+    """What a threshold change does not alter: Otsu's value, the bimodality check, the polarity.
+
+    Computed once per preprocessed image, so that dragging a manual threshold stays fast.
+    """
+
+    otsu: float
+    valley_ratio: float
+    detected_polarity: str
+    sample: np.ndarray
+
+
+def analyse_histogram(image: np.ndarray, *, analysis_rows: int | None = None) -> HistogramAnalysis:
+    """Otsu threshold, histogram valley depth and detected polarity of the analysed rows."""
+    height = image.shape[0] if analysis_rows is None else analysis_rows
+    region = image[:height]
+    sample = region[:: max(1, region.shape[0] // 512), :: max(1, region.shape[1] // 512)]
+    otsu = global_threshold(sample, "otsu")
+    return HistogramAnalysis(
+        otsu=otsu,
+        valley_ratio=histogram_valley_ratio(sample, otsu),
+        detected_polarity=detect_polarity(region, otsu),
+        sample=sample,
+    )
+
+
+def threshold_image(
+    image: np.ndarray,
+    params: ThresholdParams,
+    *,
+    analysis_rows: int | None = None,
+    analysis: HistogramAnalysis | None = None,
+) -> ThresholdResult:
     """Separate particles from background.
 
     Parameters
@@ -94,6 +127,8 @@ def threshold_image(image: np.ndarray, params: ThresholdParams, *, analysis_rows
     params : ThresholdParams
     analysis_rows : int, optional
         Only rows above this index are analysed (the rest is the data bar); default all.
+    analysis : HistogramAnalysis, optional
+        The result of :func:`analyse_histogram` for the same image and rows, if already known.
 
     Returns
     -------
@@ -101,16 +136,16 @@ def threshold_image(image: np.ndarray, params: ThresholdParams, *, analysis_rows
     """
     height = image.shape[0] if analysis_rows is None else analysis_rows
     region = image[:height]
+    if analysis is None:
+        analysis = analyse_histogram(image, analysis_rows=height)
     warnings: list[str] = []
-    sample = region[:: max(1, region.shape[0] // 512), :: max(1, region.shape[1] // 512)]
-    otsu = global_threshold(sample, "otsu")
+    sample, otsu, valley = analysis.sample, analysis.otsu, analysis.valley_ratio
     if params.method == "manual":
         value = float(params.manual_value)
     elif params.method == "local":
         value = otsu
     else:
         value = global_threshold(sample, params.method)
-    valley = histogram_valley_ratio(sample, otsu)
     if valley > BIMODAL_VALLEY_RATIO:
         warnings.append(
             f"The intensity histogram is not clearly bimodal (valley at {valley:.0%} of the smaller peak); "
@@ -118,7 +153,7 @@ def threshold_image(image: np.ndarray, params: ThresholdParams, *, analysis_rows
         )
     polarity = params.polarity
     if polarity == "auto":
-        polarity = detect_polarity(region, otsu)
+        polarity = analysis.detected_polarity
     if params.method == "local":
         mean = local_mean(region, block_px=params.local_block_px)
         offset = np.float32(params.local_offset)

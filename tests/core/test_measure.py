@@ -73,11 +73,6 @@ def test_rotated_rectangle_feret():
     assert row["feret_min"] == pytest.approx(6.5, abs=1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measure._hull_features: for a collinear hull (< 3 vertices) feret_min = min(axis-aligned span) + 1, "
-    "so a diagonal 1-px line of 10 pixels gets feret_min 10 (aspect ratio 1.37) instead of about 1",
-)
 def test_diagonal_line_feret_min():
     labels = np.zeros((20, 20), np.int32)
     for i in range(10):
