@@ -218,6 +218,7 @@ class AppController(QObject):
         result = output.result
         document.result = result
         document.outlines = output.outlines
+        document.overlay_rgba = output.overlay_rgba
         if document is self.current:
             valid = set(result.particles["id"].tolist())
             kept = tuple(i for i in self.selection if i in valid)

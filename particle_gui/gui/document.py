@@ -29,6 +29,7 @@ class ImageDocument:
     manual_pixel_size_nm: float | None = None
     result: PipelineResult | None = None
     outlines: np.ndarray | None = None
+    overlay_rgba: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.image)

@@ -229,7 +229,10 @@ class MainWindow(QMainWindow):
 
     def _on_controller_result_changed(self, result) -> None:
         document = self.controller.current
-        self.canvas.set_result(result, document.outlines if document is not None else None)
+        if document is not None:
+            self.canvas.set_result(result, document.outlines, document.overlay_rgba)
+        else:
+            self.canvas.set_result(result)
         for widget in (self.size_histogram, self.shape_plot, self.summary_panel, self.intensity_histogram,
                        self.particle_table):
             widget.set_result(result)

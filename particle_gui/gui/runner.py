@@ -20,6 +20,7 @@ from particle_gui.core.errors import CancelledError, ParticleGuiError
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.export import outline_labels
 from particle_gui.core.pipeline import Pipeline, PipelineResult
+from particle_gui.gui.overlay import render_overlay_rgba
 
 #: Requests arriving within this delay are merged into one run. Requests that arrive while a
 #: run is in flight are merged anyway (only the newest waits), so no longer delay is needed.
@@ -32,6 +33,7 @@ class RunOutput:
 
     result: PipelineResult
     outlines: np.ndarray
+    overlay_rgba: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ class PipelineRunner(QObject):
                 )
             except CancelledError:
                 return None  # a newer request superseded this one
-            return RunOutput(result, outline_labels(result.labels))
+            outlines = outline_labels(result.labels)
+            return RunOutput(result, outlines, render_overlay_rgba(result, outlines))
 
         worker = create_worker(work)
         # Bound methods, not lambdas: Qt disconnects them if the runner is deleted first.

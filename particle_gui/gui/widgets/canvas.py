@@ -12,19 +12,7 @@ from particle_gui.core.databar import ScaleBar
 from particle_gui.core.export import display_image_uint8, outline_labels
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.pipeline import PipelineResult
-
-OUTLINE_RGBA = (255, 220, 0, 255)
-SELECTED_RGBA = (0, 200, 255, 255)
-EDGE_RGBA = (255, 90, 90, 255)
-
-
-def _random_colours(count: int, seed: int = 3) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    colours = np.empty((count, 4), dtype=np.uint8)
-    colours[:, :3] = rng.integers(60, 256, size=(count, 3))
-    colours[:, 3] = 255
-    return colours
-
+from particle_gui.gui.overlay import render_overlay_rgba
 
 class ImageCanvas(QWidget):
     """Zoomable, pannable view of one image with its particles.
@@ -64,6 +52,7 @@ class ImageCanvas(QWidget):
         self._image: LoadedImage | None = None
         self._result: PipelineResult | None = None
         self._outlines: np.ndarray | None = None
+        self._prerendered: np.ndarray | None = None
         self._selection: tuple[int, ...] = ()
         self._overlay_mode = "outline"
         self._overlay_visible = True
@@ -92,9 +81,13 @@ class ImageCanvas(QWidget):
         self._data_bar_item.setVisible(False)
         self._viewbox.autoRange(padding=0.02)
 
-    def set_result(self, result: PipelineResult | None, outlines: np.ndarray | None = None) -> None:
-        """Overlay a result; ``outlines`` (from :func:`outline_labels`) is computed here if not given."""
+    def set_result(
+        self, result: PipelineResult | None, outlines: np.ndarray | None = None, prerendered: np.ndarray | None = None
+    ) -> None:
+        """Overlay a result. ``outlines`` (from :func:`outline_labels`) and ``prerendered`` (the
+        plain outline overlay from :func:`render_overlay_rgba`) are computed here if not given."""
         self._result = result
+        self._prerendered = prerendered
         if result is None:
             self._overlay_item.clear()
             self._data_bar_item.setVisible(False)
@@ -148,25 +141,10 @@ class ImageCanvas(QWidget):
         result = self._result
         if result is None or self._outlines is None:
             return
-        labels = self._outlines if self._overlay_mode == "outline" else result.labels
-        top = int(result.labels.max())
-        if self._overlay_mode == "outline":
-            colours = np.tile(np.array(OUTLINE_RGBA, dtype=np.uint8), (top + 1, 1))
+        if self._overlay_mode == "outline" and not self._selection and self._prerendered is not None:
+            rgba = self._prerendered  # rendered in the worker thread with the result
         else:
-            colours = _random_colours(top + 1)
-            colours[:, 3] = 150
-        if result.edge_ids.size:
-            colours[np.asarray(result.edge_ids, dtype=np.int64)] = EDGE_RGBA
-        if self._selection:
-            selected = np.array([i for i in self._selection if 0 < i <= top], dtype=np.int64)
-            colours[selected] = SELECTED_RGBA
-            if self._overlay_mode == "outline":
-                # Selected particles are also filled, lightly, so they stand out.
-                filled = np.isin(result.labels, selected) & (labels == 0)
-        colours[0] = (0, 0, 0, 0)
-        rgba = np.take(colours, labels, axis=0)
-        if self._selection and self._overlay_mode == "outline":
-            rgba[filled] = (*SELECTED_RGBA[:3], 70)
+            rgba = render_overlay_rgba(result, self._outlines, mode=self._overlay_mode, selection=self._selection)
         self._overlay_rgba = rgba
         self._overlay_item.setImage(rgba, autoLevels=False)
         self._overlay_item.setOpacity(self._opacity)
