@@ -23,6 +23,25 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
     return count - 1, labels
 
 
+#: Table look-ups on large label images run in blocks of this many pixels: NumPy holds the GIL
+#: during one fancy-indexing call, and blocks let a GUI thread run in between.
+LOOKUP_BLOCK_PIXELS = 1 << 20
+
+
+def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]`` for a 2-D label image, computed in row blocks.
+
+    >>> lookup(np.array([0, 10, 20]), np.array([[1, 2], [0, 1]])).tolist()
+    [[10, 20], [0, 10]]
+    """
+    table = np.asarray(table)
+    out = np.empty(labels.shape + table.shape[1:], dtype=table.dtype)
+    rows = max(1, LOOKUP_BLOCK_PIXELS // max(labels.shape[1], 1))
+    for start in range(0, labels.shape[0], rows):
+        np.take(table, labels[start : start + rows], axis=0, out=out[start : start + rows])
+    return out
+
+
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Fill background regions not connected to the image border.
 
@@ -65,7 +84,7 @@ def remove_small(mask: np.ndarray, *, min_area_px: float, min_area_fraction: flo
         limit = max(limit, min_area_fraction * typical_area(areas[1:]))
     keep = areas >= limit
     keep[0] = False
-    return keep[labels]
+    return lookup(keep, labels)
 
 
 def clean_mask(mask: np.ndarray, params: CleanParams, *, pixel_size_nm: float | None = None) -> np.ndarray:
@@ -125,7 +144,7 @@ def label_maximum(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndar
 def _markers_sure_foreground(distance: np.ndarray, clumps: np.ndarray, count: int, fraction: float) -> np.ndarray:
     peak = label_maximum(distance, clumps, count).astype(np.float32)
     peak[0] = np.inf
-    return distance > fraction * peak[clumps]
+    return distance > fraction * lookup(peak, clumps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,9 +244,9 @@ def remove_labels(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
     keep = np.ones(top + 1, dtype=bool)
     keep[0] = False
     keep[np.asarray(ids, dtype=np.int64)] = False
-    lookup = np.zeros(top + 1, dtype=np.int32)
-    lookup[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lookup[labels]
+    table = np.zeros(top + 1, dtype=np.int32)
+    table[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return lookup(table, labels)
 
 
 #: Objects with at least this fraction of pixels at pure black or white (<= 2 % or >= 98 % of the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.segment import lookup
 
 OUTLINE_RGBA = (255, 220, 0, 255)
 SELECTED_RGBA = (0, 200, 255, 255)
@@ -44,7 +45,7 @@ def render_overlay_rgba(
 ) -> np.ndarray:
     """The RGBA overlay image (H, W, 4) for a result; selected particles are also lightly filled."""
     labels = outlines if mode == "outline" else result.labels
-    rgba = np.take(overlay_colours(result, mode=mode, selection=selection), labels, axis=0)
+    rgba = lookup(overlay_colours(result, mode=mode, selection=selection), labels)
     if selection and mode == "outline":
         selected = np.array(selection, dtype=np.int64)
         filled = np.isin(result.labels, selected) & (labels == 0)

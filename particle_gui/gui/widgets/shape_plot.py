@@ -41,6 +41,7 @@ class ShapePlotWidget(QWidget):
         self._x = np.zeros(0)
         self._y = np.zeros(0)
         self._ids = np.zeros(0, dtype=np.int64)
+        self._highlight_ids = np.zeros(0, dtype=np.int64)
         self._selection: tuple[int, ...] = ()
 
         self._quantity_combo = QComboBox()
@@ -96,8 +97,7 @@ class ShapePlotWidget(QWidget):
     @property
     def highlighted_ids(self) -> tuple[int, ...]:
         """Ids of the points drawn highlighted, in table order."""
-        data = self._highlight.data["data"]
-        return tuple(int(i) for i in data)
+        return tuple(int(i) for i in self._highlight_ids)
 
     def set_result(self, result: PipelineResult | None) -> None:
         """Plot the particles of ``result``; None clears the plot."""
@@ -137,13 +137,16 @@ class ShapePlotWidget(QWidget):
             self._x, self._y = x[keep], y[keep]
             self._ids = table["id"].to_numpy(dtype=np.int64)[keep]
             item.setLabel("bottom", f"ECD ({result.calibration.unit})")
-        self._points.setData(x=self._x, y=self._y, data=self._ids)
+        # No per-point ``data=``: pyqtgraph stores it per spot, which is slow for thousands of
+        # points; a spot's index maps back to the particle id instead.
+        self._points.setData(x=self._x, y=self._y)
         self._draw_selection()
         item.vb.enableAutoRange()
 
     def _draw_selection(self) -> None:
         chosen = np.isin(self._ids, self._selection) if self._selection else np.zeros(self._ids.size, dtype=bool)
-        self._highlight.setData(x=self._x[chosen], y=self._y[chosen], data=self._ids[chosen])
+        self._highlight_ids = self._ids[chosen]
+        self._highlight.setData(x=self._x[chosen], y=self._y[chosen])
 
     # --- slots ----------------------------------------------------------------------------------
 
@@ -163,6 +166,7 @@ class ShapePlotWidget(QWidget):
         centres = [scatter.mapToScene(spot.pos()) for spot in spots]
         distances = np.array([np.hypot(c.x() - click.x(), c.y() - click.y()) for c in centres])
         nearest = distances <= distances.min() + TIE_PX
-        ids = tuple(sorted({int(spot.data()) for spot, near in zip(spots, nearest) if near}))
+        id_of = self._ids if scatter is self._points else self._highlight_ids
+        ids = tuple(sorted({int(id_of[spot.index()]) for spot, near in zip(spots, nearest, strict=True) if near}))
         additive = bool(event.modifiers() & ADDITIVE_MODIFIERS)
         self.particlesClicked.emit(ids, additive)
