@@ -54,9 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow()
     window.show()
-    if args.image:
-        target = Path(args.image)
-        window.controller.open_folder(target) if target.is_dir() else window.controller.open_image(target)
     if args.screenshot is not None:
         def _grab_and_quit(*_):
             QTimer.singleShot(300, lambda: (window.grab().save(str(args.screenshot)), window.close()))
@@ -69,4 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         window.controller.resultChanged.connect(_report)
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    if args.image:
+        target = Path(args.image)
+        window.controller.open_folder(target) if target.is_dir() else window.controller.open_image(target)
     return app.exec()
