@@ -136,3 +136,48 @@ def test_dragging_the_threshold_line_sets_a_manual_threshold(qtbot, window, disc
         window.intensity_histogram.thresholdDragged.emit(0.9)  # above every disc (0.8): nothing left
     assert window.params_panel.params.threshold.method == "manual"
     assert blocker.args[0].count == 0
+
+
+def test_presets_round_trip_through_the_cli_json(qtbot, window, disc_tiff, tmp_path):
+    open_and_wait(qtbot, window, disc_tiff)
+    window.params_panel.control("clean", "min_area_px").setValue(500.0)
+    window.controller.runner.wait(5000)
+    preset = tmp_path / "preset.json"
+    assert window.controller.save_preset(preset)
+    from particle_gui.core.params import PipelineParams
+
+    assert PipelineParams.load(preset).clean.min_area_px == 500.0
+    window.params_panel.control("clean", "min_area_px").setValue(30.0)
+    window.controller.runner.wait(5000)
+    with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000) as blocker:
+        assert window.controller.load_preset(preset)
+    assert window.params_panel.params.clean.min_area_px == 500.0
+    assert blocker.args[0].count == 3
+
+
+def test_dropping_a_folder_lists_its_images(qtbot, window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    for name in ("one.tif", "two.tif"):
+        tifffile.imwrite(tmp_path / name, (disc_grey(width=300) * 255).astype(np.uint8))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000):
+        window.dropEvent(event)
+    assert [p.name for p in window.file_list.paths()] == ["one.tif", "two.tif"]
+    with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000):
+        window.next_action.trigger()
+    assert window.controller.current.path.name == "two.tif"
+
+
+def test_sixteen_bit_image_is_displayed_with_stretched_levels(qtbot, window, tmp_path):
+    grey = disc_grey(width=300)
+    path = tmp_path / "sixteen.tif"
+    tifffile.imwrite(path, (1000 + grey * 3000).astype(np.uint16))  # uses a small part of 0..65535
+    open_and_wait(qtbot, window, path)
+    shown = window.canvas._image_item.image
+    assert shown.dtype == np.uint8 and shown.max() >= 250 and shown.min() <= 5
+    assert window.controller.current.result.count == 5

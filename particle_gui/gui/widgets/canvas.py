@@ -38,6 +38,10 @@ class ImageCanvas(QWidget):
         self._overlay_item.setZValue(10)
         self._viewbox.addItem(self._image_item)
         self._viewbox.addItem(self._overlay_item)
+        # Display levels with their histogram (drag the bounds to change contrast).
+        self.levels = pg.HistogramLUTItem(image=self._image_item, gradientPosition="right")
+        self.levels.gradient.hide()
+        self._view.addItem(self.levels)
         self._data_bar_item = QGraphicsRectItem()
         self._data_bar_item.setBrush(QBrush(QColor(40, 40, 40, 170)))
         self._data_bar_item.setPen(QPen(Qt.PenStyle.NoPen))
@@ -75,8 +79,9 @@ class ImageCanvas(QWidget):
             self._overlay_item.clear()
             self._data_bar_item.setVisible(False)
             return
-        display = display_image_uint8(image)
+        display = display_image_uint8(image)  # 16/32-bit and float: 0.5-99.5 percentile stretch
         self._image_item.setImage(display, autoLevels=False, levels=(0, 255))
+        self.levels.setLevels(0, 255)
         self._overlay_item.clear()
         self._data_bar_item.setVisible(False)
         self._viewbox.autoRange(padding=0.02)
