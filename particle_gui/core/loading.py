@@ -1,4 +1,5 @@
-"""Loading images from disk: TIFF (with instrument metadata), PNG, JPEG, BMP.
+"""Loading images from disk: TIFF (with instrument metadata), PNG, JPEG, BMP, and the microscope
+files Gatan DM3/DM4, FEI TIA SER, Velox/Berkeley EMD and MRC (read in :mod:`formats`).
 
 The original array is kept for display; analysis works on a normalised float32 grey copy.
 """
@@ -14,16 +15,18 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
+from particle_gui.core import formats
 from particle_gui.core.calibration import Calibration
 from particle_gui.core.errors import ImageLoadError, ImageTooLargeError
-from particle_gui.core.metadata import calibration_from_tiff
+from particle_gui.core.metadata import calibration_from_sidecar, calibration_from_tiff
 
 #: Largest image analysed in memory (pixels). 10000 x 12000 needs well under 4 GB through the pipeline.
 MAX_PIXELS = 120_000_000
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 PILLOW_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-IMAGE_SUFFIXES = TIFF_SUFFIXES + PILLOW_SUFFIXES
+#: Files opened as images (folder scans, open dialogs). TIA's .emi companions are not among them.
+IMAGE_SUFFIXES = TIFF_SUFFIXES + PILLOW_SUFFIXES + formats.VENDOR_SUFFIXES
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -77,7 +80,7 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
     Parameters
     ----------
     path : str or Path
-        A TIFF, PNG, JPEG or BMP file.
+        A TIFF, PNG, JPEG or BMP file, or a DM3/DM4, SER, EMD or MRC file (by suffix).
     max_pixels : int, optional
         Images with more pixels are refused before their data are read.
 
@@ -101,13 +104,21 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
         raise ImageLoadError(f"{path}: the file is empty (0 bytes).")
     notes: list[str] = []
     calibration = None
+    suffix = path.suffix.lower()
+    if suffix in formats.COMPANION_SUFFIXES:
+        raise ImageLoadError(formats.describe_companion(path))
     with path.open("rb") as handle:
         magic = handle.read(4)
     try:
-        if magic[:2] in (b"II", b"MM"):
+        if suffix in formats.VENDOR_SUFFIXES:
+            original, calibration = formats.read_vendor_image(
+                path, notes, check_size=lambda height, width: _check_size(path, height, width, max_pixels)
+            )
+        elif magic[:2] in (b"II", b"MM"):
             original, calibration = _read_tiff(path, max_pixels, notes)
         else:
             original = _read_with_pillow(path, max_pixels, notes)
+            calibration = calibration_from_sidecar(path, image_width=original.shape[1], notes=notes)
     except (ImageLoadError, MemoryError):
         raise
     except Exception as exc:  # decoders raise many types for truncated or corrupt data
@@ -160,7 +171,7 @@ def _read_tiff(path: Path, max_pixels: int, notes: list[str]) -> tuple[np.ndarra
             data = (colormap[:, data].transpose(1, 2, 0) / max(colormap.max(), 1) * 255).astype(np.uint8)
         elif page.photometric == tifffile.PHOTOMETRIC.MINISWHITE and data.ndim == 2:
             data = (np.iinfo(data.dtype).max - data) if data.dtype.kind in "ui" else -data
-        calibration = calibration_from_tiff(tif)
+        calibration = calibration_from_tiff(tif, image_path=path, notes=notes)
     return np.ascontiguousarray(data), calibration
 
 
@@ -176,7 +187,9 @@ def _read_with_pillow(path: Path, max_pixels: int, notes: list[str]) -> np.ndarr
             f"({max_pixels / 1e6:.0f} Mpx). Crop or bin it first."
         ) from exc
     except UnidentifiedImageError as exc:
-        raise ImageLoadError(f"{path}: not an image file that can be read (TIFF, PNG, JPEG or BMP).") from exc
+        raise ImageLoadError(
+            f"{path}: not an image file that can be read (TIFF, PNG, JPEG, BMP, DM3/DM4, SER, EMD or MRC)."
+        ) from exc
     with image:
         width, height = image.size
         _check_size(path, height, width, max_pixels)
