@@ -44,12 +44,14 @@ def measure_window(path: Path, steps: int) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from particle_gui.gui.app import tune_garbage_collector
     from particle_gui.gui.main_window import MainWindow
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     app = QApplication.instance() or QApplication([])
     window = MainWindow()
     window.show()
+    tune_garbage_collector()  # as particle_gui.gui.app.main does
     done = {"t": None}
     window.controller.resultChanged.connect(lambda _r: done.__setitem__("t", time.perf_counter()))
 
