@@ -1,4 +1,5 @@
-"""Command line: ``particle-gui analyze`` for batch analysis; ``particle-gui [IMAGE]`` opens the GUI.
+"""Command line: ``particle-gui analyze`` for batch analysis, ``particle-gui report`` for a
+multi-sample report; ``particle-gui [IMAGE]`` opens the GUI.
 
 Exit codes: 0 every image analysed, 1 at least one image failed (or results could not be
 written), 2 the command line was wrong, 130 interrupted.
@@ -20,6 +21,7 @@ from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, find_inputs, ima
 from particle_gui.core.errors import CalibrationError, ExportError, ParamsError
 from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import METHODS, PipelineParams
+from particle_gui.core.samples import samples_from_folder
 from particle_gui.core.units import parse_length_nm
 
 PROG = "particle-gui"
@@ -39,10 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Particle size and shape analysis for SEM/TEM images. "
-        f"Run '{PROG} [IMAGE]' to open the GUI, or '{PROG} analyze' for batch analysis.",
+        f"Run '{PROG} [IMAGE]' to open the GUI, '{PROG} analyze' for batch analysis, or '{PROG} report' "
+        "to compare samples in a PDF report.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {particle_gui.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="analyze")
+    commands = parser.add_subparsers(dest="command", metavar="{analyze,report}")
     analyze = commands.add_parser(
         "analyze",
         help="analyse images or folders of images and write labels, tables, overlays and a summary",
@@ -50,31 +53,49 @@ def build_parser() -> argparse.ArgumentParser:
         "<stem>_labels.tif, <stem>_particles.csv and <stem>_overlay.png, plus summary.csv and run.json for the run.",
     )
     analyze.add_argument("inputs", nargs="+", metavar="INPUT", help="image file or folder of images")
-    analyze.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
-    analyze.add_argument("--params", type=Path, metavar="FILE.json", help="analysis parameters saved by the GUI")
-    analyze.add_argument("--method", choices=METHODS, help="segmentation method (default: from --params, else classical)")
-    analyze.add_argument(
+    _add_analysis_options(analyze)
+    analyze.set_defaults(subparser=analyze)
+    report = commands.add_parser(
+        "report",
+        help="analyse a folder of samples, compare them and write report.pdf, report.xlsx and comparison.json",
+        description="Each sub-folder of FOLDER is one sample (with no sub-folders, the images in FOLDER are one "
+        "sample named after it). Every image is analysed as by 'analyze', its outputs written to DIR/<sample>/; "
+        "the samples' pooled size distributions are compared (Kruskal-Wallis, ANOVA on ln(diameter), Tukey HSD, "
+        "Kolmogorov-Smirnov) and DIR receives report.pdf, report.xlsx and comparison.json.",
+    )
+    report.add_argument("folder", type=Path, metavar="FOLDER", help="folder of sample sub-folders (or of images)")
+    _add_analysis_options(report)
+    report.set_defaults(subparser=report)
+    return parser
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``analyze`` and ``report``: output folder, parameters, calibration."""
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
+    parser.add_argument("--params", type=Path, metavar="FILE.json", help="analysis parameters saved by the GUI")
+    parser.add_argument("--method", choices=METHODS, help="segmentation method (default: from --params, else classical)")
+    parser.add_argument(
         "--pixel-size", type=_length_nm, metavar="LENGTH", dest="pixel_size_nm",
         help="pixel size with a unit, e.g. 2.5nm; used when the file has no calibration metadata "
         "and no scale bar calibration applies",
     )
-    analyze.add_argument(
+    parser.add_argument(
         "--scale-bar", type=_length_nm, metavar="LENGTH", dest="scale_bar_nm",
         help="length of the scale bar burned into the images, e.g. 200nm; calibrates each image from its "
         "detected scale bar unless the file has calibration metadata",
     )
-    analyze.set_defaults(subparser=analyze)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or not args_list[0].startswith("-") and args_list[0] != "analyze":
+    if not args_list or not args_list[0].startswith("-") and args_list[0] not in ("analyze", "report"):
         return _launch_gui(args_list)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
+        if args.command == "report":
+            return _report(args, args_list)
         if args.command != "analyze":
             return _launch_gui(args_list)
         return _analyze(args, args_list)
@@ -99,8 +120,8 @@ def _launch_gui(argv: list[str]) -> int:
     return int(launch(argv))
 
 
-def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
-    analyze_parser: argparse.ArgumentParser = args.subparser
+def _load_params(args: argparse.Namespace) -> PipelineParams:
+    """``--params`` and ``--method`` as one PipelineParams; a usage error (exit 2) when invalid."""
     params = PipelineParams()
     try:
         if args.params is not None:
@@ -108,7 +129,25 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
         if args.method is not None:
             params = dataclasses.replace(params, method=args.method)
     except ParamsError as exc:
-        analyze_parser.error(str(exc))
+        args.subparser.error(str(exc))
+    return params
+
+
+def _make_out_dir(args: argparse.Namespace) -> Path:
+    """Create ``--out``; a usage error (exit 2) when it is a file or cannot be created."""
+    out_dir: Path = args.out
+    if out_dir.exists() and not out_dir.is_dir():
+        args.subparser.error(f"--out {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        args.subparser.error(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
+    return out_dir
+
+
+def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
+    analyze_parser: argparse.ArgumentParser = args.subparser
+    params = _load_params(args)
     try:
         for item in args.inputs:
             if Path(item).is_dir() and not images_in_folder(item):
@@ -118,13 +157,7 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
         analyze_parser.error(f"cannot list {exc.filename}: {exc.strerror or exc}")
     if not paths:
         analyze_parser.error(f"no images found (images are files ending in {', '.join(IMAGE_SUFFIXES)})")
-    out_dir: Path = args.out
-    if out_dir.exists() and not out_dir.is_dir():
-        analyze_parser.error(f"--out {out_dir} is a file, not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        analyze_parser.error(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
+    out_dir = _make_out_dir(args)
 
     with tqdm(total=len(paths), unit="image", file=sys.stderr, disable=None, dynamic_ncols=True) as bar:
 
@@ -152,3 +185,59 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _report(args: argparse.Namespace, argv: list[str]) -> int:
+    report_parser: argparse.ArgumentParser = args.subparser
+    params = _load_params(args)
+    folder: Path = args.folder
+    if not folder.is_dir():
+        report_parser.error(f"{folder} is not a folder (give a folder of sample sub-folders or of images)")
+    try:
+        samples = samples_from_folder(folder)
+        loose = images_in_folder(folder) if any(paths[0].parent != folder for paths in samples.values()) else []
+    except OSError as exc:
+        report_parser.error(f"cannot list {exc.filename}: {exc.strerror or exc}")
+    if not samples:
+        report_parser.error(
+            f"no images found in {folder} or its sub-folders (images are files ending in {', '.join(IMAGE_SUFFIXES)})"
+        )
+    for paths in samples.values():  # outputs written among the inputs would be read as images next time
+        if paths[0].parent.resolve().is_relative_to(args.out.resolve()):
+            report_parser.error(
+                f"--out {args.out} holds the sample folder {paths[0].parent}; choose a folder outside it"
+            )
+    if loose:
+        print(f"{PROG}: note: {len(loose)} image(s) directly in {folder} belong to no sample sub-folder and are "
+              "left out", file=sys.stderr)
+    out_dir = _make_out_dir(args)
+    from particle_gui.core.report import build_report  # matplotlib: imported only for reports
+
+    with tqdm(total=1, unit="step", file=sys.stderr, disable=None, dynamic_ncols=True) as bar:
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.total = total
+            bar.set_postfix_str(message, refresh=False)
+            bar.update(done - bar.n)
+
+        try:
+            result = build_report(
+                samples, out_dir, params,
+                pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm,
+                progress=progress, command=[PROG, *argv],
+            )
+        except ExportError as exc:
+            bar.write(f"{PROG}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    for record in result.failed:
+        print(f"{PROG}: {record.outcome.path}: {record.outcome.row['status']}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    for verdict in result.verdicts:
+        print(verdict)
+    print(
+        f"{PROG}: {len(result.samples)} sample(s), {result.n_images - len(result.failed)} of {result.n_images} "
+        f"image(s) analysed, {len(result.failed)} failed; report in {result.pdf_path}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if result.failed else EXIT_OK

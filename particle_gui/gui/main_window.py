@@ -27,6 +27,7 @@ from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.units import parse_length_nm
 from particle_gui.gui.controller import AppController
+from particle_gui.gui.report_runner import ReportRunner
 from particle_gui.gui.settings import Settings
 from particle_gui.gui.widgets.canvas import ImageCanvas
 from particle_gui.gui.widgets.file_list import FileListWidget
@@ -103,6 +104,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.busy_indicator)
 
+        self.report_runner = ReportRunner(self)
+        self.report_runner.progressed.connect(self._on_report_progressed)
+        self.report_runner.finished.connect(self._on_report_finished)
+        self.report_runner.failed.connect(self._on_report_failed)
         self._build_actions()
         self._connect()
         self._restore_layout()
@@ -134,13 +139,16 @@ class MainWindow(QMainWindow):
         self.open_folder_action = self._action("Open &folder…", self._on_open_folder_triggered, "Ctrl+Shift+O")
         self.export_action = self._action("&Export results…", self._on_export_triggered, "Ctrl+E")
         self.export_plots_action = self._action("Export &plots…", self._on_export_plots_triggered)
+        self.report_action = self._action("Build &report from folder…", self._on_report_triggered, "Ctrl+R",
+                                          "Each sub-folder is one sample: analyse, compare and write a PDF report")
         self.save_preset_action = self._action("Save parameters as preset…", self._on_save_preset_triggered)
         self.load_preset_action = self._action("Load parameter preset…", self._on_load_preset_triggered)
         self.recent_menu = file_menu.addMenu("Recent files")
         for action in (self.open_action, self.open_folder_action):
             file_menu.insertAction(self.recent_menu.menuAction(), action)
         file_menu.addSeparator()
-        for action in (self.export_action, self.export_plots_action, self.save_preset_action, self.load_preset_action):
+        for action in (self.export_action, self.export_plots_action, self.report_action, self.save_preset_action,
+                       self.load_preset_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
@@ -323,6 +331,42 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Export plots to folder", self.settings.last_directory)
         if folder:
             self.export_plots(folder)
+
+    def _on_report_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of samples (one sub-folder per sample)",
+                                                  self.settings.last_directory)
+        if not folder:
+            return
+        out_dir = QFileDialog.getExistingDirectory(self, "Write the report to folder", folder)
+        if out_dir:
+            self.build_report(folder, out_dir)
+
+    def build_report(self, folder: str | Path, out_dir: str | Path) -> bool:
+        """Analyse every sample of ``folder`` with the current parameters and write the report."""
+        document = self.controller.current
+        params = document.params if document is not None else self.controller.default_params
+        pixel_size = document.manual_pixel_size_nm if document is not None else None
+        started = self.report_runner.start(folder, out_dir, params, pixel_size_nm=pixel_size)
+        if started:
+            self.report_action.setEnabled(False)
+            self.busy_indicator.setVisible(True)
+        return started
+
+    def _on_report_progressed(self, done: int, total: int, message: str) -> None:
+        self.statusBar().showMessage(f"Report: {done}/{total} {message}")
+
+    def _on_report_finished(self, result) -> None:
+        self.report_action.setEnabled(True)
+        self.busy_indicator.setVisible(self.controller.runner.busy)
+        lines = [f"Report written: {result.pdf_path}", *result.verdicts]
+        self.statusBar().showMessage(lines[0], 10_000)
+        warnings = list(result.warnings) + [f"{r.outcome.path.name}: {r.outcome.error}" for r in result.failed]
+        self.message_bar.show_warnings(["; ".join(lines)] + warnings)
+
+    def _on_report_failed(self, message: str, details: str) -> None:
+        self.report_action.setEnabled(True)
+        self.busy_indicator.setVisible(self.controller.runner.busy)
+        self.message_bar.show_error(message, details)
 
     def _on_save_preset_triggered(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save parameters", "params.json", "JSON (*.json)")

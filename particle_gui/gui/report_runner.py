@@ -1,0 +1,87 @@
+"""Builds a multi-sample report in a worker thread, reporting progress (the GUI's "Build report")."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from superqt.utils import create_worker
+
+from particle_gui.core.errors import CancelledError, ParticleGuiError
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.report import ReportResult, build_report
+from particle_gui.core.samples import samples_from_folder
+
+
+class ReportRunner(QObject):
+    """One report at a time, off the GUI thread.
+
+    Signals
+    -------
+    progressed(int, int, str)   steps done, steps in all, what is being done
+    finished(object)            the :class:`ReportResult`
+    failed(str, str)            message and details
+    """
+
+    progressed = Signal(int, int, str)
+    finished = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._worker = None
+        self._cancelled = False
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def start(self, folder: str | Path, out_dir: str | Path, params: PipelineParams, *,
+              pixel_size_nm: float | None = None) -> bool:
+        """Build the report of ``folder`` (each sub-folder one sample) into ``out_dir``."""
+        if self._worker is not None:
+            return False
+        try:
+            samples = samples_from_folder(folder)
+        except ParticleGuiError as exc:
+            self.failed.emit(str(exc), "")
+            return False
+        if not samples:
+            self.failed.emit(f"{folder}: no images in this folder or its sub-folders.", "")
+            return False
+        self._cancelled = False
+
+        def work() -> ReportResult:
+            return build_report(
+                samples, out_dir, params,
+                pixel_size_nm=pixel_size_nm,
+                progress=self.progressed.emit,
+                should_cancel=lambda: self._cancelled,
+                command=("particle-gui (window)", "report", str(folder)),
+            )
+
+        worker = create_worker(work)
+        worker.returned.connect(self._on_worker_returned)
+        worker.errored.connect(self._on_worker_errored)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        worker.start()
+        return True
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def _on_worker_returned(self, result: ReportResult) -> None:
+        self.finished.emit(result)
+
+    def _on_worker_errored(self, exc: BaseException) -> None:
+        if isinstance(exc, CancelledError):
+            self.failed.emit("The report was cancelled.", "")
+            return
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        message = str(exc) if isinstance(exc, ParticleGuiError) else f"The report could not be built: {exc!r}"
+        self.failed.emit(message, details)
+
+    def _on_worker_finished(self) -> None:
+        self._worker = None
