@@ -224,7 +224,7 @@ def write_image_outputs(out_dir: Path, stem: str, image: LoadedImage, result: Pi
     return labels_path, particles_path, overlay_path
 
 
-def process_image(
+def analyse_and_write(
     path: Path,
     stem: str,
     out_dir: Path,
@@ -233,8 +233,11 @@ def process_image(
     pixel_size_nm: float | None = None,
     scale_bar_nm: float | None = None,
     should_cancel: Callable[[], bool] | None = None,
-) -> ImageOutcome:
+) -> tuple[ImageOutcome, LoadedImage | None, PipelineResult | None]:
     """Analyse one image and write its outputs; any failure becomes a failed outcome.
+
+    Returns the outcome, and the image and result when the analysis succeeded (for callers
+    that need more than the written files, such as reports).
 
     Raises
     ------
@@ -250,10 +253,10 @@ def process_image(
         raise
     except (ParticleGuiError, MemoryError) as exc:
         # The summary row names the image already; drop the path the message starts with.
-        return _failed(path, stem, str(exc).removeprefix(f"{path}: ") or type(exc).__name__)
+        return failed_outcome(path, stem, str(exc).removeprefix(f"{path}: ") or type(exc).__name__), None, None
     except Exception as exc:  # an engine bug on one image must not end the batch
-        return _failed(path, stem, f"unexpected error ({type(exc).__name__}: {exc})")
-    return ImageOutcome(
+        return failed_outcome(path, stem, f"unexpected error ({type(exc).__name__}: {exc})"), None, None
+    outcome = ImageOutcome(
         path=path,
         stem=stem,
         row=export.summary_row(path.name, result, warnings=warnings),
@@ -261,9 +264,16 @@ def process_image(
         calibration=result.calibration,
         outputs=outputs,
     )
+    return outcome, image, result
 
 
-def _failed(path: Path, stem: str, reason: str) -> ImageOutcome:
+def process_image(path: Path, stem: str, out_dir: Path, params: PipelineParams, **options: Any) -> ImageOutcome:
+    """:func:`analyse_and_write`, keeping only the outcome."""
+    return analyse_and_write(path, stem, out_dir, params, **options)[0]
+
+
+def failed_outcome(path: Path, stem: str, reason: str) -> ImageOutcome:
+    """The outcome of an image that could not be analysed (hash kept when the file is readable)."""
     try:
         sha256: str | None = file_sha256(path)
     except OSError:  # missing or unreadable

@@ -1,7 +1,7 @@
 """Samples: images grouped by sample, analysed one by one, their particles pooled per sample.
 
 A sample is a named list of images (in the command line, one sub-folder of the input folder).
-Each image is analysed with the batch code (:func:`~particle_gui.core.batch.analyze_file`) and
+Each image is analysed with the batch code (:func:`~particle_gui.core.batch.analyse_and_write`) and
 its usual outputs are written into the sample's output folder; the particles of a sample's
 images are then pooled into one size distribution, but only images that share one length unit:
 nanometres and pixels are never mixed.
@@ -20,10 +20,8 @@ import numpy as np
 import pandas as pd
 
 from particle_gui.core import export
-from particle_gui.core.batch import ImageOutcome, analyze_file, images_in_folder, write_image_outputs
+from particle_gui.core.batch import ImageOutcome, analyse_and_write, images_in_folder
 from particle_gui.core.calibration import Calibration
-from particle_gui.core.errors import CancelledError, ParticleGuiError
-from particle_gui.core.loading import file_sha256
 from particle_gui.core.params import PipelineParams, SummaryParams
 from particle_gui.core.stats import Summary, summarise
 
@@ -214,28 +212,13 @@ def analyse_image(
     CancelledError
         ``should_cancel`` returned True during the analysis.
     """
-    try:
-        image, result, warnings = analyze_file(
-            path, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, should_cancel=should_cancel
-        )
-        outputs = write_image_outputs(out_dir, stem, image, result)
-        display = export.display_image_uint8(image)
-        bar_row = result.data_bar.first_row if result.data_bar is not None else None
-        preview, overlay = _previews(display, result.labels, bar_row)
-    except CancelledError:
-        raise
-    except (ParticleGuiError, MemoryError) as exc:
-        return _failed(sample, path, stem, str(exc).removeprefix(f"{path}: ") or type(exc).__name__)
-    except Exception as exc:  # an engine bug on one image must not end the report
-        return _failed(sample, path, stem, f"unexpected error ({type(exc).__name__}: {exc})")
-    outcome = ImageOutcome(
-        path=path,
-        stem=stem,
-        row=export.summary_row(path.name, result, warnings=warnings),
-        sha256=image.sha256,
-        calibration=result.calibration,
-        outputs=outputs,
+    outcome, image, result = analyse_and_write(
+        path, stem, out_dir, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, should_cancel=should_cancel
     )
+    if result is None:
+        return ImageRecord(sample=sample, outcome=outcome)
+    bar_row = result.data_bar.first_row if result.data_bar is not None else None
+    preview, overlay = _previews(export.display_image_uint8(image), result.labels, bar_row)
     return ImageRecord(
         sample=sample,
         outcome=outcome,
@@ -245,15 +228,6 @@ def analyse_image(
         overlay_preview=overlay,
         image_shape=(int(result.labels.shape[0]), int(result.labels.shape[1])),
     )
-
-
-def _failed(sample: str, path: Path, stem: str, reason: str) -> ImageRecord:
-    try:
-        sha256: str | None = file_sha256(path)
-    except OSError:
-        sha256 = None
-    outcome = ImageOutcome(path=path, stem=stem, row=export.failed_row(path.name, reason), sha256=sha256, error=reason)
-    return ImageRecord(sample=sample, outcome=outcome)
 
 
 def _previews(display: np.ndarray, labels: np.ndarray, bar_row: int | None) -> tuple[np.ndarray, np.ndarray]:
