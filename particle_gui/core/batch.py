@@ -20,10 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import particle_gui
+from particle_gui.core import export
 from particle_gui.core.calibration import Calibration, resolve_calibration
 from particle_gui.core.errors import CancelledError, ParticleGuiError
-from particle_gui.core import export
-from particle_gui.core.loading import IMAGE_SUFFIXES, LoadedImage, file_sha256, load_image
+from particle_gui.core.loading import (
+    IMAGE_SUFFIXES,
+    LoadedImage,
+    file_sha256,
+    load_image,
+)
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline, PipelineResult
 
@@ -154,16 +159,25 @@ def unique_stems(paths: Sequence[Path]) -> list[str]:
     >>> unique_stems([Path("a/x.tif"), Path("b/x.tif"), Path("x_2.png")])
     ['x', 'x_2', 'x_2_2']
     """
+    return unique_names(path.stem for path in paths)
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """The names in order, with ``_2``, ``_3``... appended to repeats (compared ignoring case).
+
+    >>> unique_names(["x", "X", "y"])
+    ['x', 'X_2', 'y']
+    """
     used: set[str] = set()
-    stems = []
-    for path in paths:
-        stem, number = path.stem, 1
-        while stem.casefold() in used:
+    result = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate.casefold() in used:
             number += 1
-            stem = f"{path.stem}_{number}"
-        used.add(stem.casefold())
-        stems.append(stem)
-    return stems
+            candidate = f"{name}_{number}"
+        used.add(candidate.casefold())
+        result.append(candidate)
+    return result
 
 
 def analyze_file(

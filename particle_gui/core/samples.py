@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 
 from particle_gui.core import export
-from particle_gui.core.batch import ImageOutcome, analyse_and_write, images_in_folder
+from particle_gui.core.batch import (
+    ImageOutcome,
+    analyse_and_write,
+    images_in_folder,
+    unique_names,
+)
 from particle_gui.core.calibration import Calibration
 from particle_gui.core.params import PipelineParams, SummaryParams
 from particle_gui.core.stats import Summary, summarise
@@ -178,17 +183,7 @@ def folder_names(names: Iterable[str]) -> list[str]:
     >>> folder_names(["A", "a", "x/y", ""])
     ['A', 'a_2', 'x_y', 'sample']
     """
-    used: set[str] = set()
-    result = []
-    for name in names:
-        base = _UNSAFE_NAME.sub("_", name).strip(" .") or "sample"
-        candidate, number = base, 1
-        while candidate.casefold() in used:
-            number += 1
-            candidate = f"{base}_{number}"
-        used.add(candidate.casefold())
-        result.append(candidate)
-    return result
+    return unique_names(_UNSAFE_NAME.sub("_", name).strip(" .") or "sample" for name in names)
 
 
 def analyse_image(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -12,6 +11,7 @@ from particle_gui.core.errors import CancelledError, ParticleGuiError
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.report import ReportResult, build_report
 from particle_gui.core.samples import samples_from_folder
+from particle_gui.gui.errors import describe_exception
 
 
 class ReportRunner(QObject):
@@ -79,9 +79,7 @@ class ReportRunner(QObject):
         if isinstance(exc, CancelledError):
             self.failed.emit("The report was cancelled.", "")
             return
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        message = str(exc) if isinstance(exc, ParticleGuiError) else f"The report could not be built: {exc!r}"
-        self.failed.emit(message, details)
+        self.failed.emit(*describe_exception(exc, context="The report could not be built"))
 
     def _on_worker_finished(self) -> None:
         self._worker = None

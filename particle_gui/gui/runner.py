@@ -7,19 +7,18 @@ if it still arrives, is dropped. Only the newest request's result reaches ``resu
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 
 import numpy as np
-
 from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import create_worker
 
 from particle_gui.core.calibration import Calibration
-from particle_gui.core.errors import CancelledError, ParticleGuiError
-from particle_gui.core.params import PipelineParams
+from particle_gui.core.errors import CancelledError
 from particle_gui.core.export import outline_labels
+from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline, PipelineResult
+from particle_gui.gui.errors import describe_exception
 from particle_gui.gui.overlay import render_overlay_rgba
 
 #: Requests arriving within this delay are merged into one run. Requests that arrive while a
@@ -135,9 +134,7 @@ class PipelineRunner(QObject):
         request = self._in_flight
         if isinstance(exc, CancelledError) or request is None or request.generation != self._generation:
             return
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        message = str(exc) if isinstance(exc, ParticleGuiError) else f"The analysis failed: {exc!r}"
-        self.runFailed.emit(message, details)
+        self.runFailed.emit(*describe_exception(exc, context="The analysis failed"))
 
     def _on_worker_finished(self) -> None:
         self._in_flight = None
