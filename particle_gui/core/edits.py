@@ -220,15 +220,24 @@ def polygon_mask(shape: tuple[int, int], polygon_xy) -> np.ndarray:
 
 
 def flood_fill_mask(foreground: np.ndarray, x: int, y: int) -> np.ndarray:
-    """The connected region of ``foreground`` containing pixel (x, y); empty when it is background."""
-    if not (0 <= y < foreground.shape[0] and 0 <= x < foreground.shape[1]) or not foreground[y, x]:
+    """The 8-connected region of ``foreground`` containing pixel (x, y); empty when it is background.
+
+    Scan-line fill (OpenCV): the cost follows the region's size, not the image's."""
+    height, width = foreground.shape
+    if not (0 <= y < height and 0 <= x < width) or not foreground[y, x]:
         return np.zeros(foreground.shape, bool)
-    _, components = cv2.connectedComponents(foreground.astype(np.uint8), connectivity=8)
-    return components == components[y, x]
+    image = np.ascontiguousarray(foreground, dtype=np.uint8)
+    mask = np.zeros((height + 2, width + 2), np.uint8)
+    cv2.floodFill(image, mask, (int(x), int(y)), 1, loDiff=0, upDiff=0,
+                  flags=8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8))
+    return mask[1:-1, 1:-1].view(bool)
 
 
-def paint(labels: np.ndarray, x: float, y: float, *, radius: float, value: int) -> LabelDelta:
-    """Brush (``value`` > 0) or eraser (``value`` = 0) stroke of a disc at (x, y)."""
+def paint(labels: np.ndarray, x: float, y: float, *, radius: float, value: int, overwrite: bool = True) -> LabelDelta:
+    """Brush (``value`` > 0) or eraser (``value`` = 0) stroke of a disc at (x, y).
+
+    With ``overwrite=False`` a brush changes only background and its own particle's pixels,
+    never a neighbour's (an eraser always erases)."""
     height, width = labels.shape
     r = max(0.5, float(radius))
     r0, r1 = max(int(np.floor(y - r)), 0), min(int(np.ceil(y + r)) + 1, height)
@@ -238,6 +247,8 @@ def paint(labels: np.ndarray, x: float, y: float, *, radius: float, value: int) 
     yy, xx = np.mgrid[r0:r1, c0:c1]
     disc = (yy - y) ** 2 + (xx - x) ** 2 <= r * r
     before = labels[r0:r1, c0:c1]
+    if value and not overwrite:
+        disc &= (before == 0) | (before == value)
     after = np.where(disc, value, before)
     return delta_between(before, after, (r0, r1, c0, c1), "paint" if value else "erase")
 
@@ -261,6 +272,27 @@ class EditStep:
     def nbytes(self) -> int:
         return sum(d.nbytes for d in self.deltas)
 
+    def particle_count(self) -> int:
+        """Particles this step changed by hand: deleted, merged into one, split, added (or 1 stroke)."""
+        if not self.deltas:
+            return 0
+        before = np.unique(np.concatenate([d.old for d in self.deltas]))
+        after = np.unique(np.concatenate([d.new for d in self.deltas]))
+        gone = np.setdiff1d(before[before > 0], after)
+        created = np.setdiff1d(after[after > 0], before)
+        kind = self.kind
+        if kind == "delete":
+            return int(gone.size)
+        if kind == "merge":
+            return int(gone.size) + 1
+        if kind == "add":
+            return max(int(created.size), 1)
+        return 1  # a split (one particle cut), a brush or eraser stroke
+
+
+#: The kinds of hand edits counted for exports and reports.
+EDIT_KINDS = ("delete", "merge", "split", "add", "paint", "erase")
+
 
 class EditHistory:
     """Bounded undo/redo over one label image, which it edits in place.
@@ -279,7 +311,8 @@ class EditHistory:
         self._undo: deque[EditStep] = deque(maxlen=max_steps)
         self._redo: list[EditStep] = []
         self._gesture: EditStep | None = None
-        self.counts = {"delete": 0, "merge": 0, "split": 0, "add": 0, "paint": 0, "erase": 0}
+        #: Particles changed by hand per kind of edit (see :meth:`EditStep.particle_count`), net of undo.
+        self.counts = dict.fromkeys(EDIT_KINDS, 0)
 
     def apply(self, delta: LabelDelta) -> LabelDelta:
         """Apply a delta and record it (in the open gesture, if any)."""
@@ -290,8 +323,9 @@ class EditHistory:
         if self._gesture is not None:
             self._gesture.deltas.append(delta)
         else:
-            self._undo.append(EditStep([delta]))
-            self._count(delta.kind, +1)
+            step = EditStep([delta])
+            self._undo.append(step)
+            self._count(step, +1)
         return delta
 
     def begin_gesture(self) -> None:
@@ -304,7 +338,7 @@ class EditHistory:
         if step is None or not step.deltas:
             return None
         self._undo.append(step)
-        self._count(step.kind, +1)
+        self._count(step, +1)
         return step
 
     def undo(self) -> EditStep | None:
@@ -316,7 +350,7 @@ class EditHistory:
         for delta in reversed(step.deltas):
             delta.revert(self.labels)
         self._redo.append(step)
-        self._count(step.kind, -1)
+        self._count(step, -1)
         return step
 
     def redo(self) -> EditStep | None:
@@ -326,8 +360,25 @@ class EditHistory:
         for delta in step.deltas:
             delta.apply(self.labels)
         self._undo.append(step)
-        self._count(step.kind, +1)
+        self._count(step, +1)
         return step
+
+    @property
+    def gesture_open(self) -> bool:
+        return self._gesture is not None
+
+    def steps(self) -> tuple[list[EditStep], list[EditStep]]:
+        """The undo stack (oldest first) and the redo stack (next redo last), for saving."""
+        return list(self._undo), list(self._redo)
+
+    def restore_steps(self, undo: list[EditStep], redo: list[EditStep]) -> None:
+        """Replace both stacks (from a saved session); the label image must match them."""
+        self._undo = deque(undo, maxlen=self._undo.maxlen)
+        self._redo = list(redo)
+        self._gesture = None
+        self.counts = dict.fromkeys(EDIT_KINDS, 0)
+        for step in self._undo:
+            self._count(step, +1)
 
     @property
     def can_undo(self) -> bool:
@@ -341,6 +392,6 @@ class EditHistory:
     def nbytes(self) -> int:
         return sum(s.nbytes for s in self._undo) + sum(s.nbytes for s in self._redo)
 
-    def _count(self, kind: str, change: int) -> None:
-        if kind in self.counts:
-            self.counts[kind] = max(0, self.counts[kind] + change)
+    def _count(self, step: EditStep, sign: int) -> None:
+        if step.kind in self.counts:
+            self.counts[step.kind] = max(0, self.counts[step.kind] + sign * step.particle_count())

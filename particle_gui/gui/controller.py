@@ -5,6 +5,7 @@ The controller holds no widgets, so it is tested without a window.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import traceback
 from pathlib import Path
@@ -14,7 +15,9 @@ from PySide6.QtCore import QObject, Signal
 from particle_gui.core import batch, export
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.loading import load_image
+from particle_gui.core.corrections import Corrections
 from particle_gui.core.params import PipelineParams
+from particle_gui.core.reconcile import CorrectionsSnapshot
 from particle_gui.gui.document import ImageDocument
 from particle_gui.gui.runner import PipelineRunner, RunOutput
 
@@ -32,6 +35,8 @@ class AppController(QObject):
     folderChanged(object)        list of image paths of the open folder
     busyChanged(bool)
     errorOccurred(str, str)      message and details
+    noticeRaised(str)            something the user should know that is not an error
+    correctionsReplaced(object)  a document's corrections were recomputed around new parameters
     """
 
     documentOpened = Signal(object)
@@ -42,6 +47,8 @@ class AppController(QObject):
     folderChanged = Signal(object)
     busyChanged = Signal(bool)
     errorOccurred = Signal(str, str)
+    noticeRaised = Signal(str)
+    correctionsReplaced = Signal(object)
 
     def __init__(self, parent: QObject | None = None, *, params: PipelineParams | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +89,16 @@ class AppController(QObject):
             self.resultChanged.emit(document.result)
         self._request_run()
         return True
+
+    def adopt_document(self, document: ImageDocument) -> None:
+        """Make a document built elsewhere (a reopened session) the current one and analyse it."""
+        self.documents[document.path.resolve()] = document
+        self.current = document
+        self.selection = ()
+        self.documentOpened.emit(document)
+        self.paramsReplaced.emit(document.params)
+        self._emit_calibration()
+        self._request_run()
 
     def open_folder(self, folder: str | Path) -> bool:
         images = batch.images_in_folder(folder)
@@ -208,14 +225,33 @@ class AppController(QObject):
         if document is None:
             return
         calibration, _ = document.calibration()
+        corrections = document.corrections
+        post = None
+        if corrections is not None and corrections.has_edits:
+            image = document.image
+            post = CorrectionsSnapshot(corrections.labels.copy(), corrections.base, corrections.erased, image.grey,
+                                       image.intensity_offset, image.intensity_scale)
         self._requested_for = document
-        self.runner.request(document.pipeline, document.params, calibration)
+        self._requested_version = corrections.version if corrections is not None else None
+        self.runner.request(document.pipeline, document.params, calibration, post)
+
+    def request_run(self) -> None:
+        """Analyse the current image again (e.g. after its corrections were discarded)."""
+        self._request_run()
 
     def _on_runner_result(self, output: RunOutput, generation: int) -> None:
         document = getattr(self, "_requested_for", None)
         if document is None:
             return
+        corrections = document.corrections
+        if self._requested_version != (corrections.version if corrections is not None else None):
+            # The user edited while this ran: its labels are out of date. Run again with the edits.
+            if document is self.current:
+                self._request_run()
+            return
         result = output.result
+        if corrections is not None:
+            result = self._take_corrections(document, corrections, result, output.extra)
         document.result = result
         document.outlines = output.outlines
         document.overlay_rgba = output.overlay_rgba
@@ -226,3 +262,27 @@ class AppController(QObject):
                 self.selection = kept
                 self.selectionChanged.emit(kept)
             self.resultChanged.emit(result)
+
+    def _take_corrections(self, document: ImageDocument, corrections: Corrections, result, extra):
+        """Keep the document's corrections in step with a new run; returns the result to show."""
+        if extra is None:  # requested without edits (all undone): the automatic result is the truth
+            document.corrections = None
+            document.unsaved_edits = False
+            self.correctionsReplaced.emit(document)
+            return result
+        how, handed_over = extra
+        if how == "reconciled":
+            document.corrections = Corrections(
+                handed_over.working_labels, base=handed_over.auto_labels, erased=handed_over.erased,
+                carried_counts=corrections.counts, copy=False, boxes=handed_over.boxes, initial=result.labels,
+            )
+            document.unsaved_edits = True
+            hand_made = int((result.particles["id"] > int(handed_over.auto_labels.max())).sum())
+            self.noticeRaised.emit(
+                "Parameters changed after hand corrections: the automatic result was recomputed around them "
+                f"({hand_made} hand-edited particles and all deletions kept). Undo starts again from here."
+            )
+            self.correctionsReplaced.emit(document)
+        labels = document.corrections.labels.view()
+        labels.flags.writeable = False
+        return dataclasses.replace(result, labels=labels)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from particle_gui.core.calibration import Calibration, resolve_calibration
+from particle_gui.core.corrections import Corrections
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline, PipelineResult
@@ -30,6 +31,15 @@ class ImageDocument:
     result: PipelineResult | None = None
     outlines: np.ndarray | None = None
     overlay_rgba: np.ndarray | None = None
+    #: Hand corrections of the result (None until the first edit); ``result.labels`` then shows
+    #: ``corrections.labels``.
+    corrections: Corrections | None = None
+    #: SHA-256 of the image file, computed when a session or an autosave first needs it.
+    image_sha256: str | None = None
+    #: Where the session was last saved or opened from (None: never saved).
+    session_path: Path | None = None
+    #: True when there are hand corrections not yet saved in a session file.
+    unsaved_edits: bool = False
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.image)

@@ -8,6 +8,7 @@ if it still arrives, is dropped. Only the newest request's result reaches ``resu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -33,6 +34,12 @@ class RunOutput:
     result: PipelineResult
     outlines: np.ndarray
     overlay_rgba: np.ndarray
+    #: What the request's ``post`` step returned besides the result (None without one).
+    extra: Any = None
+
+
+#: Runs in the worker after the pipeline: takes the result, returns (result, extra).
+PostStep = Callable[[PipelineResult], tuple[PipelineResult, Any]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class RunRequest:
     pipeline: Pipeline
     params: PipelineParams
     calibration: Calibration
+    post: PostStep | None = None
 
 
 class PipelineRunner(QObject):
@@ -78,11 +86,16 @@ class PipelineRunner(QObject):
     def busy(self) -> bool:
         return self._in_flight is not None or self._pending is not None
 
-    def request(self, pipeline: Pipeline, params: PipelineParams, calibration: Calibration) -> int:
-        """Ask for a run; returns its generation. Earlier requests become stale."""
+    def request(
+        self, pipeline: Pipeline, params: PipelineParams, calibration: Calibration, post: PostStep | None = None
+    ) -> int:
+        """Ask for a run; returns its generation. Earlier requests become stale.
+
+        ``post`` (optional) runs in the worker on the pipeline's result, e.g. to lay the user's
+        corrections over it."""
         self._generation += 1
         was_busy = self.busy
-        self._pending = RunRequest(self._generation, pipeline, params, calibration)
+        self._pending = RunRequest(self._generation, pipeline, params, calibration, post)
         if not was_busy:
             self.busyChanged.emit(True)
         if self._in_flight is None and self._timer.interval() == 0:
@@ -114,8 +127,11 @@ class PipelineRunner(QObject):
                 )
             except CancelledError:
                 return None  # a newer request superseded this one
+            extra = None
+            if request.post is not None:
+                result, extra = request.post(result)
             outlines = outline_labels(result.labels)
-            return RunOutput(result, outlines, render_overlay_rgba(result, outlines))
+            return RunOutput(result, outlines, render_overlay_rgba(result, outlines), extra)
 
         worker = create_worker(work)
         # Bound methods, not lambdas: Qt disconnects them if the runner is deleted first.

@@ -1,0 +1,362 @@
+"""Hand corrections of the current image: edits, undo/redo, live re-measurement, sessions.
+
+The editor changes the document's :class:`Corrections` (the label image is the single source
+of truth), re-measures only the particles an edit touched, updates the outlines and overlay
+inside the edit's box, and announces the new result through the app controller, so every
+panel follows. Each change is also appended to the autosave journal.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from particle_gui.core import edits
+from particle_gui.core.corrections import Corrections, remeasure, union_box
+from particle_gui.core.errors import ParticleGuiError
+from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, replay
+from particle_gui.core.loading import load_image
+from particle_gui.core.session import SessionState, file_sha256, load_session, save_session
+from particle_gui.gui.autosave import Autosaver, journal_for
+from particle_gui.gui.controller import AppController
+from particle_gui.gui.document import ImageDocument
+from particle_gui.gui.edit_display import update_display
+
+#: Brush radius limits in image pixels.
+BRUSH_RADIUS_RANGE = (1, 200)
+
+
+class Editor(QObject):
+    """Applies hand edits to the current image of an :class:`AppController`.
+
+    Signals
+    -------
+    editsChanged()
+        Undo/redo availability or the edit counts changed.
+    """
+
+    editsChanged = Signal()
+
+    def __init__(self, app: AppController, autosaver: Autosaver | None = None) -> None:
+        super().__init__(app)
+        self.app = app
+        self.autosaver = autosaver if autosaver is not None else Autosaver()
+        self.brush_radius = 6.0
+        self._stroke: tuple[int, tuple[float, float]] | None = None
+        app.correctionsReplaced.connect(self._on_corrections_replaced)
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def document(self) -> ImageDocument | None:
+        return self.app.current
+
+    @property
+    def corrections(self) -> Corrections | None:
+        document = self.document
+        return document.corrections if document is not None else None
+
+    @property
+    def can_undo(self) -> bool:
+        return self.corrections is not None and self.corrections.history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self.corrections is not None and self.corrections.history.can_redo
+
+    def counts(self) -> dict[str, int]:
+        corrections = self.corrections
+        return corrections.counts if corrections is not None else dict.fromkeys(edits.EDIT_KINDS, 0)
+
+    def _ensure(self) -> Corrections | None:
+        """The current document's corrections, created at the first edit (None without a result)."""
+        document = self.document
+        if document is None or document.result is None:
+            return None
+        if document.corrections is None:
+            document.corrections = Corrections(document.result.labels)
+            self._checkpoint(document)
+        return document.corrections
+
+    # --- edits -------------------------------------------------------------------------------
+
+    def delete(self, ids) -> bool:
+        corrections = self._ensure()
+        return corrections is not None and self._commit([edits.delete_particles(corrections.labels, list(ids))])
+
+    def delete_selection(self) -> bool:
+        return self.delete(self.app.selection)
+
+    def merge(self, ids) -> bool:
+        corrections = self._ensure()
+        if corrections is None or len(set(ids) - {0}) < 2:
+            return False
+        return self._commit([edits.merge_particles(corrections.labels, list(ids))], select_new=True)
+
+    def merge_selection(self) -> bool:
+        return self.merge(self.app.selection)
+
+    def split_line(self, start: tuple[float, float], end: tuple[float, float], *, width: int = 1) -> bool:
+        """Cut every particle the line from ``start`` to ``end`` (x, y) crosses."""
+        corrections = self._ensure()
+        if corrections is None:
+            return False
+        labels = corrections.labels
+        steps = int(np.ceil(np.hypot(end[0] - start[0], end[1] - start[1]))) + 1
+        xs = np.clip(np.round(np.linspace(start[0], end[0], steps)).astype(int), 0, labels.shape[1] - 1)
+        ys = np.clip(np.round(np.linspace(start[1], end[1], steps)).astype(int), 0, labels.shape[0] - 1)
+        crossed = [int(i) for i in np.unique(labels[ys, xs]) if i > 0]
+        deltas = []
+        for particle in crossed:  # each cut is applied before the next is computed
+            delta = edits.split_particle_by_line(labels, particle, start, end, width=width)
+            if not delta.empty:
+                delta.apply(labels)
+                deltas.append(delta)
+        for delta in reversed(deltas):
+            delta.revert(labels)
+        return self._commit(deltas)
+
+    def split_seeds(self, seeds_xy) -> bool:
+        """Seeded watershed split of the particle under the first seed (seeds in it only)."""
+        corrections = self._ensure()
+        if corrections is None or len(seeds_xy) < 2:
+            return False
+        labels = corrections.labels
+        inside = [(x, y) for x, y in seeds_xy if 0 <= int(y) < labels.shape[0] and 0 <= int(x) < labels.shape[1]]
+        particle = next((int(labels[int(y), int(x)]) for x, y in inside if labels[int(y), int(x)]), 0)
+        if not particle:
+            return False
+        return self._commit([edits.split_particle_by_seeds(labels, particle, inside)], select_new=True)
+
+    def add_polygon(self, points_xy) -> bool:
+        """A new particle inside a polygon or freehand outline (over background only)."""
+        corrections = self._ensure()
+        if corrections is None or len(points_xy) < 3:
+            return False
+        mask = edits.polygon_mask(corrections.labels.shape, points_xy)
+        return self._commit([edits.add_particle(corrections.labels, mask)], select_new=True)
+
+    def add_flood(self, x: float, y: float) -> bool:
+        """A new particle from the thresholded region under (x, y) that no particle covers."""
+        corrections = self._ensure()
+        document = self.document
+        if corrections is None or document is None:
+            return False
+        labels = corrections.labels
+        col, row = int(x), int(y)
+        inside = 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1]
+        if not inside or labels[row, col] or not document.result.threshold.mask[row, col]:
+            self.app.noticeRaised.emit("Flood fill: click inside a region the threshold found but no particle "
+                                       "covers (or draw the particle with the polygon tool).")
+            return False
+        foreground = document.result.threshold.mask & (labels == 0)
+        mask = edits.flood_fill_mask(foreground, col, row)
+        return self._commit([edits.add_particle(labels, mask)], select_new=True)
+
+    def begin_stroke(self, x: float, y: float, *, erase: bool = False) -> None:
+        """Start a brush (extends the particle under the cursor, or a new one) or eraser stroke."""
+        corrections = self._ensure()
+        if corrections is None:
+            return
+        labels = corrections.labels
+        col, row = int(x), int(y)
+        under = int(labels[row, col]) if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] else 0
+        value = 0 if erase else (under or corrections.next_id())
+        corrections.begin_gesture()
+        self.autosaver.record(self.document, op=BEGIN)
+        self._stroke = (value, (x, y))
+        self._paint_to(x, y)
+
+    def continue_stroke(self, x: float, y: float) -> None:
+        if self._stroke is not None:
+            self._paint_to(x, y)
+
+    def end_stroke(self) -> None:
+        corrections = self.corrections
+        if self._stroke is None or corrections is None:
+            return
+        self._stroke = None
+        corrections.end_gesture()
+        self.autosaver.record(self.document, op=END)
+        self._mark_unsaved()
+        self.editsChanged.emit()
+
+    def _paint_to(self, x: float, y: float) -> None:
+        corrections = self.corrections
+        value, (x0, y0) = self._stroke
+        radius = float(np.clip(self.brush_radius, *BRUSH_RADIUS_RANGE))
+        steps = max(1, int(np.ceil(np.hypot(x - x0, y - y0) / max(radius / 2, 0.5))))
+        deltas = []
+        for t in np.linspace(1.0 / steps, 1.0, steps) if (x, y) != (x0, y0) else [1.0]:
+            delta = edits.paint(corrections.labels, x0 + t * (x - x0), y0 + t * (y - y0), radius=radius,
+                                value=value, overwrite=False)
+            if not delta.empty:
+                corrections.apply(delta)
+                self.autosaver.record(self.document, delta)
+                deltas.append(delta)
+        self._stroke = (value, (x, y))
+        if deltas:
+            self._refresh(deltas, np.unique(np.concatenate([d.touched_ids() for d in deltas])))
+
+    # --- undo --------------------------------------------------------------------------------
+
+    def undo(self) -> bool:
+        return self._step(UNDO)
+
+    def redo(self) -> bool:
+        return self._step(REDO)
+
+    def _step(self, op: bytes) -> bool:
+        corrections = self.corrections
+        if corrections is None or self._stroke is not None:
+            return False
+        history = corrections.history
+        step = (history.steps()[0][-1] if history.can_undo else None) if op == UNDO else (
+            history.steps()[1][-1] if history.can_redo else None)
+        touched = corrections.undo() if op == UNDO else corrections.redo()
+        if touched is None or step is None:
+            return False
+        self.autosaver.record(self.document, op=op)
+        self._refresh(step.deltas, touched)
+        self._mark_unsaved()
+        self.editsChanged.emit()
+        return True
+
+    def discard(self) -> None:
+        """Drop every hand correction of the current image and show the automatic result again."""
+        document = self.document
+        if document is None or document.corrections is None:
+            return
+        document.corrections = None
+        document.unsaved_edits = False
+        self.autosaver.clear(document)
+        self.app.request_run()
+        self.editsChanged.emit()
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def save_session(self, path: str | Path) -> bool:
+        document = self.document
+        if document is None or document.result is None:
+            self.app.errorOccurred.emit("There is nothing to save yet: open an image first.", "")
+            return False
+        try:
+            if document.image_sha256 is None:
+                document.image_sha256 = file_sha256(document.path)
+            save_session(path, self._state(document, document.corrections.labels if document.corrections
+                                           is not None else document.result.labels))
+        except (OSError, ParticleGuiError) as exc:
+            self.app.errorOccurred.emit(f"Cannot save the session to {path}: {exc}", traceback.format_exc())
+            return False
+        document.session_path = Path(path)
+        document.unsaved_edits = False
+        self.autosaver.clear(document)
+        return True
+
+    def open_session(self, path: str | Path, *, journal: Path | None = None) -> bool:
+        """Reopen a saved session (or an autosave checkpoint and its journal after a crash)."""
+        try:
+            state, warnings = load_session(path)
+            image = load_image(state.image_path)
+            if image.shape != state.labels.shape:
+                raise ParticleGuiError(f"{path}: the image is {image.shape}, the session's labels "
+                                       f"{state.labels.shape}; they do not belong together.")
+        except ParticleGuiError as exc:
+            self.app.errorOccurred.emit(str(exc), traceback.format_exc())
+            return False
+        document = ImageDocument(image=image, params=state.params, scale_bar_length_px=state.scale_bar_length_px,
+                                 scale_bar_length_nm=state.scale_bar_length_nm,
+                                 manual_pixel_size_nm=state.manual_pixel_size_nm)
+        document.image_sha256 = state.image_sha256 or None
+        corrections = Corrections(state.labels, base=state.base, erased=state.erased,
+                                  carried_counts=state.carried_counts)
+        corrections.history.restore_steps(state.undo, state.redo)
+        replayed = replay(corrections, read_journal(journal, state.epoch)) if journal is not None else 0
+        document.corrections = corrections
+        document.session_path = None if journal is not None else Path(path)
+        document.unsaved_edits = journal is not None
+        self.app.adopt_document(document)
+        if journal is not None:
+            corrections.initial = corrections.labels.copy()
+            self._checkpoint(document)
+            self.app.noticeRaised.emit(f"Restored unsaved corrections of {image.path.name} "
+                                       f"({replayed} journal records replayed).")
+        for warning in warnings:
+            self.app.noticeRaised.emit(warning)
+        self.editsChanged.emit()
+        return True
+
+    def recover(self, checkpoint: Path) -> bool:
+        """Restore an autosave checkpoint with its journal; the old recovery files are replaced."""
+        ok = self.open_session(checkpoint, journal=journal_for(checkpoint))
+        if ok and self.document is not None and self.autosaver.checkpoint_path(self.document) != checkpoint:
+            for file in (checkpoint, journal_for(checkpoint)):
+                file.unlink(missing_ok=True)
+        return ok
+
+    def _state(self, document: ImageDocument, labels: np.ndarray, *, history: bool = True) -> SessionState:
+        corrections = document.corrections
+        undo, redo = corrections.history.steps() if corrections is not None and history else ([], [])
+        return SessionState(
+            image_path=document.path, image_sha256=document.image_sha256 or "", params=document.params,
+            labels=labels, base=corrections.base if corrections is not None else labels,
+            erased=corrections.erased if corrections is not None else None, undo=undo, redo=redo,
+            carried_counts=dict(corrections.carried_counts) if corrections is not None else {},
+            scale_bar_length_px=document.scale_bar_length_px, scale_bar_length_nm=document.scale_bar_length_nm,
+            manual_pixel_size_nm=document.manual_pixel_size_nm,
+        )
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _checkpoint(self, document: ImageDocument) -> None:
+        corrections = document.corrections
+        undo, redo = corrections.history.steps()
+        self.autosaver.checkpoint(document, corrections.initial, undo, redo)
+
+    def _on_corrections_replaced(self, document: ImageDocument) -> None:
+        if document.corrections is None:
+            self.autosaver.clear(document)
+        else:
+            self._checkpoint(document)
+        self.editsChanged.emit()
+
+    def _commit(self, deltas: list[edits.LabelDelta], *, select_new: bool = False) -> bool:
+        deltas = [d for d in deltas if not d.empty]
+        corrections = self.corrections
+        if not deltas or corrections is None:
+            return False
+        if len(deltas) > 1:
+            corrections.begin_gesture()
+            self.autosaver.record(self.document, op=BEGIN)
+        touched = np.unique(np.concatenate([corrections.apply(d) for d in deltas]))
+        for delta in deltas:
+            self.autosaver.record(self.document, delta)
+        if len(deltas) > 1:
+            corrections.end_gesture()
+            self.autosaver.record(self.document, op=END)
+        self._refresh(deltas, touched, select_new=select_new)
+        self._mark_unsaved()
+        self.editsChanged.emit()
+        return True
+
+    def _refresh(self, deltas: list[edits.LabelDelta], touched: np.ndarray, *, select_new: bool = False) -> None:
+        document, corrections = self.document, self.corrections
+        image = document.image
+        result = remeasure(document.result, corrections, touched, image.grey,
+                           intensity_offset=image.intensity_offset, intensity_scale=image.intensity_scale)
+        window = union_box([d.box for d in deltas])
+        update_display(document, result, window)
+        document.result = result
+        present = [i for i in touched.tolist() if i in corrections.boxes]
+        if select_new:
+            self.app.selection = tuple(present)
+        else:
+            self.app.selection = tuple(i for i in self.app.selection if i in corrections.boxes)
+        self.app.resultChanged.emit(result)
+
+    def _mark_unsaved(self) -> None:
+        if self.document is not None:
+            self.document.unsaved_edits = True
