@@ -10,12 +10,14 @@ import json
 import traceback
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from particle_gui.core import batch, export
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.loading import load_image
 from particle_gui.core.corrections import Corrections
+from particle_gui.core.edits import EDIT_KINDS
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.reconcile import CorrectionsSnapshot
 from particle_gui.gui.document import ImageDocument
@@ -182,6 +184,14 @@ class AppController(QObject):
         result = document.result
         stem = document.path.stem
 
+        corrections = document.corrections
+        if corrections is not None:
+            labels = corrections.labels
+            edited = np.unique(labels[labels != corrections.base])
+            particles = result.particles.assign(hand_edited=np.isin(result.particles["id"].to_numpy(), edited))
+            result = dataclasses.replace(result, particles=particles)
+        counts = corrections.counts if corrections is not None else dict.fromkeys(EDIT_KINDS, 0)
+
         def write() -> list[Path]:
             out_dir.mkdir(parents=True, exist_ok=True)
             written = list(batch.write_image_outputs(out_dir, stem, document.image, result))
@@ -191,6 +201,9 @@ class AppController(QObject):
                 "calibration": result.calibration.__dict__,
                 "params": result.params.to_dict(),
                 "summary": result.summary.to_dict(),
+                "manual_edits": {"deleted": counts["delete"], "merged": counts["merge"], "split": counts["split"],
+                                 "added": counts["add"], "brush_strokes": counts["paint"],
+                                 "eraser_strokes": counts["erase"]},
                 "warnings": list(result.warnings),
             }
             export.atomic_write_text(summary_path, json.dumps(record, indent=1, default=float))

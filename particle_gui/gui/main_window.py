@@ -26,7 +26,10 @@ from particle_gui.core.errors import CalibrationError
 from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.units import parse_length_nm
+from particle_gui.gui.autosave import Autosaver
 from particle_gui.gui.controller import AppController
+from particle_gui.gui.edit_actions import EditActions
+from particle_gui.gui.editing import Editor
 from particle_gui.gui.report_runner import ReportRunner
 from particle_gui.gui.settings import Settings
 from particle_gui.gui.widgets.canvas import ImageCanvas
@@ -46,7 +49,10 @@ IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All 
 class MainWindow(QMainWindow):
     """Canvas in the middle, parameters on the left, plots and tables in docks."""
 
-    def __init__(self, controller: AppController | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self, controller: AppController | None = None, settings: Settings | None = None,
+        autosaver: Autosaver | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("particle_gui")
         self.setObjectName("MainWindow")
@@ -109,6 +115,8 @@ class MainWindow(QMainWindow):
         self.report_runner.finished.connect(self._on_report_finished)
         self.report_runner.failed.connect(self._on_report_failed)
         self._build_actions()
+        self.editor = Editor(self.controller, autosaver)
+        self.edit_actions = EditActions(self, self.editor)
         self._connect()
         self._restore_layout()
         if not self.settings.window_geometry:
@@ -134,7 +142,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = self.file_menu = menu.addMenu("&File")
         self.open_action = self._action("&Open image…", self._on_open_triggered, QKeySequence.StandardKey.Open)
         self.open_folder_action = self._action("Open &folder…", self._on_open_folder_triggered, "Ctrl+Shift+O")
         self.export_action = self._action("&Export results…", self._on_export_triggered, "Ctrl+E")
@@ -206,6 +214,7 @@ class MainWindow(QMainWindow):
         c.folderChanged.connect(self.file_list.set_paths)
         c.busyChanged.connect(self.busy_indicator.setVisible)
         c.errorOccurred.connect(self.message_bar.show_error)
+        c.noticeRaised.connect(self._on_notice)
         self.params_panel.paramsEdited.connect(c.set_params)
         self.file_list.fileActivated.connect(c.open_image)
         self.canvas.particleClicked.connect(self._on_canvas_particle_clicked)
@@ -251,6 +260,11 @@ class MainWindow(QMainWindow):
             warnings += self.controller.current.calibration()[1]
         if not self.message_bar.is_error():
             self.message_bar.show_warnings(list(dict.fromkeys(warnings)))
+
+    def _on_notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+        if not self.message_bar.is_error():
+            self.message_bar.show_warnings([text])
 
     def _on_controller_calibration_changed(self, calibration, warnings) -> None:
         self.calibration_label.setText(f"Pixel size: {calibration.describe()}")
@@ -451,5 +465,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.controller.runner.cancel()
+        self.editor.autosaver.close()  # unsaved corrections stay in the recovery folder
         self.save_settings()
         super().closeEvent(event)

@@ -13,6 +13,7 @@ from particle_gui.core.export import display_image_uint8, outline_labels
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.gui.overlay import render_overlay_rgba
+from particle_gui.gui.widgets.edit_tools import CanvasTools
 
 class ImageCanvas(QWidget):
     """Zoomable, pannable view of one image with its particles.
@@ -64,6 +65,8 @@ class ImageCanvas(QWidget):
         self._rows_by_id: dict[int, int] = {}
         self._view.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._view.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        #: The editing tools (select, delete, merge, split, add, brush...).
+        self.tools = CanvasTools(self)
 
     # --- content ------------------------------------------------------------------------------
 
@@ -74,6 +77,7 @@ class ImageCanvas(QWidget):
         self._outlines = None
         self._selection = ()
         self.cancel_scale_bar_tool()
+        self.tools.cancel()
         if image is None:
             self._image_item.clear()
             self._overlay_item.clear()
@@ -202,7 +206,8 @@ class ImageCanvas(QWidget):
         self.hoverChanged.emit(text)
 
     def _on_scene_mouse_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._result is None or self._scale_line is not None:
+        if (event.button() != Qt.MouseButton.LeftButton or self._result is None or self._scale_line is not None
+                or self.tools.tool != "select"):
             return
         point = self._viewbox.mapSceneToView(event.scenePos())
         additive = bool(event.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier))
