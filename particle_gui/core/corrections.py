@@ -9,8 +9,6 @@ boxes, and the summary is recomputed from the updated table.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
-
 import numpy as np
 import pandas as pd
 from scipy import ndimage
@@ -18,7 +16,8 @@ from scipy import ndimage
 from particle_gui.core.edits import EDIT_KINDS, DEFAULT_UNDO_STEPS, EditHistory, EditStep, LabelDelta
 from particle_gui.core.measure import add_calibrated_columns, measure_particles
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.stats import summarise
+from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
+from particle_gui.core.stats import Summary, summarise
 
 Box = tuple[int, int, int, int]  # row_start, row_stop, col_start, col_stop
 
@@ -165,6 +164,26 @@ def _measure_ids(
     return table
 
 
+def _shape_columns(fresh: pd.DataFrame, labels: np.ndarray, grey: np.ndarray, boxes: dict[int, Box],
+                   enabled: bool) -> pd.DataFrame:
+    """Shape classes of the re-measured particles, classified inside a padded window around them."""
+    window = union_box([boxes[int(i)] for i in fresh["id"]])
+    r0, r1, c0, c1 = window
+    pad = max(r1 - r0, c1 - c0) // 2 + 8
+    height, width = labels.shape
+    r0, r1, c0, c1 = max(r0 - pad, 0), min(r1 + pad, height), max(c0 - pad, 0), min(c1 + pad, width)
+    classified, _warning = add_shape_columns(fresh, grey[r0:r1, c0:c1], labels[r0:r1, c0:c1], enabled=enabled)
+    return classified
+
+
+def table_summary(particles: pd.DataFrame, result: PipelineResult, *, fits: bool = True) -> Summary:
+    """The summary of a particle table in the result's unit (with shape classes when present)."""
+    column = "ecd_nm" if result.calibration.pixel_size_nm is not None else "ecd"
+    classes = particles[CLASS_COLUMN].to_numpy() if CLASS_COLUMN in particles else None
+    return summarise(particles[column].to_numpy(dtype=np.float64), result.params.summary,
+                     unit=result.calibration.unit, classes=classes, fits=fits)
+
+
 def remeasure(
     result: PipelineResult,
     corrections: Corrections,
@@ -173,20 +192,21 @@ def remeasure(
     *,
     intensity_offset: float = 0.0,
     intensity_scale: float = 1.0,
-    extra_columns: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    summary_fits: bool = True,
 ) -> PipelineResult:
-    """The result after an edit: the touched particles measured again, the rest kept.
-
-    ``extra_columns`` may add columns (e.g. a shape class) to the re-measured rows.
-    """
+    """The result after an edit: the touched particles measured (and shape-classified) again,
+    the rest kept. With ``summary_fits=False`` the summary's counts and percentiles are new and
+    its costly parts (bootstrap intervals, log-normal fit, families) are the previous ones,
+    to be replaced by a full :func:`table_summary` a moment later."""
     touched = np.asarray(touched, dtype=np.int64)
     table = result.particles
     kept = table[~np.isin(table["id"].to_numpy(), touched)]
     fresh = _measure_ids(corrections.labels, touched, corrections.boxes, grey, intensity_offset=intensity_offset,
                          intensity_scale=intensity_scale, analysis_rows=result.analysis_rows)
     fresh = add_calibrated_columns(fresh, result.calibration.pixel_size_nm)
-    if extra_columns is not None and len(fresh):
-        fresh = extra_columns(fresh)
+    if CLASS_COLUMN in table.columns and len(fresh):
+        fresh = _shape_columns(fresh, corrections.labels, grey, corrections.boxes,
+                               result.params.summary.classify_shapes)
     parts = [part for part in (kept, fresh) if len(part)]
     if parts:
         particles = pd.concat(parts, ignore_index=True).sort_values("id", kind="stable").reset_index(drop=True)
@@ -194,9 +214,11 @@ def remeasure(
     else:
         particles = table.iloc[0:0]
     edge_ids = particles.loc[particles["touches_edge"].astype(bool), "id"].to_numpy(np.int64)
-    column = "ecd_nm" if result.calibration.pixel_size_nm is not None else "ecd"
-    summary = summarise(particles[column].to_numpy(dtype=np.float64), result.params.summary,
-                        unit=result.calibration.unit)
+    summary = table_summary(particles, result, fits=summary_fits)
+    if not summary_fits:
+        previous = result.summary
+        summary = dataclasses.replace(summary, mean_ci95=previous.mean_ci95, d50_ci95=previous.d50_ci95,
+                                      lognormal=previous.lognormal, families=previous.families)
     labels = corrections.labels.view()
     labels.flags.writeable = False
     return dataclasses.replace(result, labels=labels, particles=particles, edge_ids=edge_ids, summary=summary,

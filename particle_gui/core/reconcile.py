@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from particle_gui.core.corrections import particle_boxes
+from particle_gui.core.corrections import particle_boxes, table_summary
 from particle_gui.core.measure import measure_particles
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.segment import lookup, touching_edge_ids
-from particle_gui.core.stats import summarise
+from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
 
 #: An automatic particle with at least this fraction of its area under the user's particles or
 #: erased pixels is the same object the user already decided about: it is dropped.
@@ -117,12 +117,12 @@ def measure_result(
 ) -> PipelineResult:
     """``result`` with another label image: every particle measured, edges flagged, summarised."""
     edge_ids = touching_edge_ids(labels, analysis_rows=result.analysis_rows).astype(np.int64)
-    pixel_size = result.calibration.pixel_size_nm
-    particles = measure_particles(labels, grey, pixel_size_nm=pixel_size, edge_ids=edge_ids,
+    particles = measure_particles(labels, grey, pixel_size_nm=result.calibration.pixel_size_nm, edge_ids=edge_ids,
                                   intensity_offset=intensity_offset, intensity_scale=intensity_scale)
-    column = "ecd_nm" if pixel_size is not None else "ecd"
-    summary = summarise(particles[column].to_numpy(dtype=np.float64), result.params.summary,
-                        unit=result.calibration.unit)
+    if CLASS_COLUMN in result.particles.columns:
+        particles, _warning = add_shape_columns(particles, grey, labels,
+                                                enabled=result.params.summary.classify_shapes)
+    summary = table_summary(particles, result)
     frozen = labels.view()
     frozen.flags.writeable = False
     return dataclasses.replace(result, labels=frozen, particles=particles, edge_ids=edge_ids, summary=summary,

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("particle_gui")
-    icon = Path(particle_gui.__file__).resolve().parent.parent / "resources" / "particle_gui.png"
+    icon = Path(particle_gui.__file__).resolve().parent / "resources" / "particle_gui.png"  # package data
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow()
@@ -83,4 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.image:
         target = Path(args.image)
         window.controller.open_folder(target) if target.is_dir() else window.controller.open_image(target)
+    unattended = args.quit_after is not None or args.screenshot is not None or args.startup_report is not None
+    if not unattended:  # corrections a crash left behind: offered once the window is up
+        QTimer.singleShot(0, window.edit_actions.offer_recovery)
     return app.exec()

@@ -8,14 +8,16 @@ panel follows. Each change is also appended to the autosave journal.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+from superqt.utils import create_worker
 
 from particle_gui.core import edits
-from particle_gui.core.corrections import Corrections, remeasure, union_box
+from particle_gui.core.corrections import Corrections, remeasure, table_summary, union_box
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, replay
 from particle_gui.core.loading import load_image
@@ -27,6 +29,8 @@ from particle_gui.gui.edit_display import update_display
 
 #: Brush radius limits in image pixels.
 BRUSH_RADIUS_RANGE = (1, 200)
+#: After edits stop for this long, the summary's fits and intervals are recomputed (in a worker).
+FULL_SUMMARY_DELAY_MS = 250
 
 
 class Editor(QObject):
@@ -46,6 +50,11 @@ class Editor(QObject):
         self.autosaver = autosaver if autosaver is not None else Autosaver()
         self.brush_radius = 6.0
         self._stroke: tuple[int, tuple[float, float]] | None = None
+        self._summary_worker = None
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(FULL_SUMMARY_DELAY_MS)
+        self._summary_timer.timeout.connect(self._start_full_summary)
         app.correctionsReplaced.connect(self._on_corrections_replaced)
 
     # --- state -------------------------------------------------------------------------------
@@ -345,8 +354,9 @@ class Editor(QObject):
     def _refresh(self, deltas: list[edits.LabelDelta], touched: np.ndarray, *, select_new: bool = False) -> None:
         document, corrections = self.document, self.corrections
         image = document.image
-        result = remeasure(document.result, corrections, touched, image.grey,
-                           intensity_offset=image.intensity_offset, intensity_scale=image.intensity_scale)
+        result = remeasure(document.result, corrections, touched, image.grey, intensity_offset=image.intensity_offset,
+                           intensity_scale=image.intensity_scale, summary_fits=False)
+        self._summary_timer.start()
         window = union_box([d.box for d in deltas])
         update_display(document, result, window)
         document.result = result
@@ -356,6 +366,41 @@ class Editor(QObject):
         else:
             self.app.selection = tuple(i for i in self.app.selection if i in corrections.boxes)
         self.app.resultChanged.emit(result)
+
+    def _start_full_summary(self) -> None:
+        document = self.document
+        if document is None or document.result is None or document.corrections is None:
+            return
+        if self._summary_worker is not None:  # one at a time; try again when it is done
+            self._summary_timer.start()
+            return
+        result, version = document.result, document.corrections.version
+
+        def done(summary) -> None:
+            if (document.result is result and document.corrections is not None
+                    and document.corrections.version == version):
+                document.result = dataclasses.replace(result, summary=summary)
+                if document is self.document:
+                    self.app.resultChanged.emit(document.result)
+
+        worker = create_worker(table_summary, result.particles, result)
+        worker.returned.connect(done)
+        worker.finished.connect(self._on_summary_finished)
+        self._summary_worker = worker
+        worker.start()
+
+    def _on_summary_finished(self) -> None:
+        self._summary_worker = None
+
+    def wait_idle(self, timeout_ms: int = 10_000) -> bool:
+        """Until the pending full summary is shown (tests, benchmarks)."""
+        from PySide6.QtCore import QCoreApplication, QElapsedTimer
+
+        clock = QElapsedTimer()
+        clock.start()
+        while (self._summary_timer.isActive() or self._summary_worker is not None) and clock.elapsed() < timeout_ms:
+            QCoreApplication.processEvents()
+        return not (self._summary_timer.isActive() or self._summary_worker is not None)
 
     def _mark_unsaved(self) -> None:
         if self.document is not None:

@@ -31,6 +31,7 @@ def window(qtbot, tmp_path):
     yield win
     win.controller.runner.cancel()
     win.controller.runner.wait(5000)
+    win.editor.wait_idle()
     win.editor.autosaver.close()
 
 

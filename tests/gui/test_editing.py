@@ -33,6 +33,7 @@ def editor(qtbot, disc_tiff, tmp_path):
         controller.open_image(disc_tiff)
     yield editor
     controller.runner.wait()
+    editor.wait_idle()
     editor.autosaver.close()
 
 
@@ -174,3 +175,17 @@ def test_recovery_replays_the_journal(qtbot, editor, tmp_path):
     assert other.can_redo and other.redo()  # even the undone stroke can be redone
     fresh.runner.wait()
     other.autosaver.close()
+
+
+def test_the_summary_follows_at_once_and_its_fits_a_moment_later(qtbot, editor):
+    from particle_gui.core.corrections import table_summary
+
+    app = editor.app
+    before = app.current.result.summary
+    editor.delete([_id_at(editor, 250)])  # the largest disc: D90 and the mean drop at once
+    quick = app.current.result.summary
+    assert quick.count == 4 and quick.d90 < before.d90 and quick.mean < before.mean
+    assert editor.wait_idle()
+    full = app.current.result.summary
+    expected = table_summary(app.current.result.particles, app.current.result)
+    assert full.count == 4 and full.d50_ci95 == expected.d50_ci95 and full.lognormal == expected.lognormal
