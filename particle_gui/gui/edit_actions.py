@@ -56,6 +56,7 @@ class EditActions(QObject):
         tools_menu = edit_menu.addMenu("&Tool")
         toolbar = QToolBar("Correction tools")
         toolbar.setObjectName("toolbar:tools")
+        w.addToolBarBreak()  # a second row: the main toolbar already fills a laptop screen's width
         w.addToolBar(toolbar)
         toolbar.addAction(self.undo_action)
         toolbar.addAction(self.redo_action)
