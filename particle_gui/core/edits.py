@@ -94,8 +94,14 @@ def _box_of(mask: np.ndarray, *, pad: int = 0, shape: tuple[int, int] | None = N
             max(int(cols[0]) - pad, 0), min(int(cols[-1]) + 1 + pad, width))
 
 
-def _ids_box(labels: np.ndarray, ids) -> tuple[int, int, int, int] | None:
-    return _box_of(np.isin(labels, np.asarray(list(ids), dtype=labels.dtype)))
+Box = tuple[int, int, int, int]
+
+
+def _ids_box(labels: np.ndarray, ids, within: Box | None = None) -> Box | None:
+    """Bounding box of the given ids; ``within`` (a box known to hold them all) saves a full scan."""
+    r0, r1, c0, c1 = within if within is not None else (0, labels.shape[0], 0, labels.shape[1])
+    box = _box_of(np.isin(labels[r0:r1, c0:c1], np.asarray(list(ids), dtype=labels.dtype)))
+    return None if box is None else (box[0] + r0, box[1] + r0, box[2] + c0, box[3] + c0)
 
 
 def _empty_delta(kind: str) -> LabelDelta:
@@ -106,7 +112,7 @@ def next_free_id(labels: np.ndarray) -> int:
     return int(labels.max()) + 1 if labels.size else 1
 
 
-def delete_particles(labels: np.ndarray, ids) -> LabelDelta:
+def delete_particles(labels: np.ndarray, ids, *, within: Box | None = None) -> LabelDelta:
     """Delta that sets every pixel of the given particles to background.
 
     >>> labels = np.array([[1, 1, 0], [0, 2, 2]], np.int32)
@@ -114,7 +120,7 @@ def delete_particles(labels: np.ndarray, ids) -> LabelDelta:
     [[1, 1, 0], [0, 0, 0]]
     """
     ids = [int(i) for i in ids if int(i) > 0]
-    box = _ids_box(labels, ids) if ids else None
+    box = _ids_box(labels, ids, within) if ids else None
     if box is None:
         return _empty_delta("delete")
     r0, r1, c0, c1 = box
@@ -123,7 +129,7 @@ def delete_particles(labels: np.ndarray, ids) -> LabelDelta:
     return delta_between(before, after, box, "delete")
 
 
-def merge_particles(labels: np.ndarray, ids) -> LabelDelta:
+def merge_particles(labels: np.ndarray, ids, *, within: Box | None = None) -> LabelDelta:
     """Delta that gives all the particles the smallest of their ids.
 
     >>> labels = np.array([[1, 2, 0, 3]], np.int32)
@@ -133,7 +139,7 @@ def merge_particles(labels: np.ndarray, ids) -> LabelDelta:
     ids = sorted({int(i) for i in ids if int(i) > 0})
     if len(ids) < 2:
         return _empty_delta("merge")
-    box = _ids_box(labels, ids)
+    box = _ids_box(labels, ids, within)
     if box is None:
         return _empty_delta("merge")
     r0, r1, c0, c1 = box
@@ -143,7 +149,8 @@ def merge_particles(labels: np.ndarray, ids) -> LabelDelta:
 
 
 def split_particle_by_line(
-    labels: np.ndarray, particle_id: int, start_xy: tuple[float, float], end_xy: tuple[float, float], *, width: int = 1
+    labels: np.ndarray, particle_id: int, start_xy: tuple[float, float], end_xy: tuple[float, float], *, width: int = 1,
+    within: Box | None = None, next_id: int | None = None,
 ) -> LabelDelta:
     """Cut a particle along a line; the pieces get the old id and new ids.
 
@@ -151,7 +158,7 @@ def split_particle_by_line(
     cut would leave them; the pieces are 4-connected regions. A line that does not divide the
     particle changes nothing.
     """
-    box = _ids_box(labels, [particle_id])
+    box = _ids_box(labels, [particle_id], within)
     if box is None:
         return _empty_delta("split")
     r0, r1, c0, c1 = box
@@ -167,15 +174,18 @@ def split_particle_by_line(
         return _empty_delta("split")
     after = before.copy()
     after[inside] = 0
-    new_ids = np.concatenate([[0, particle_id], np.arange(next_free_id(labels), next_free_id(labels) + count - 2)])
+    first_free = next_free_id(labels) if next_id is None else next_id
+    new_ids = np.concatenate([[0, particle_id], np.arange(first_free, first_free + count - 2)])
     after[remaining] = new_ids[pieces[remaining]]
     return delta_between(before, after, box, "split")
 
 
-def split_particle_by_seeds(labels: np.ndarray, particle_id: int, seeds_xy) -> LabelDelta:
+def split_particle_by_seeds(
+    labels: np.ndarray, particle_id: int, seeds_xy, *, within: Box | None = None, next_id: int | None = None
+) -> LabelDelta:
     """Seeded watershed split of one particle on its distance map: one piece per seed."""
     seeds = [(int(round(x)), int(round(y))) for x, y in seeds_xy]
-    box = _ids_box(labels, [particle_id])
+    box = _ids_box(labels, [particle_id], within)
     if box is None or len(seeds) < 2:
         return _empty_delta("split")
     r0, r1, c0, c1 = box
@@ -189,7 +199,7 @@ def split_particle_by_seeds(labels: np.ndarray, particle_id: int, seeds_xy) -> L
         return _empty_delta("split")
     pieces = watershed(-distance_map(inside), markers, mask=inside, connectivity=2)
     used = np.unique(pieces[pieces > 0])
-    first_free = next_free_id(labels)
+    first_free = next_free_id(labels) if next_id is None else next_id
     lookup = np.zeros(int(pieces.max()) + 1, np.int64)
     lookup[used[0]] = particle_id
     lookup[used[1:]] = np.arange(first_free, first_free + used.size - 1)
@@ -198,16 +208,27 @@ def split_particle_by_seeds(labels: np.ndarray, particle_id: int, seeds_xy) -> L
     return delta_between(before, after, box, "split")
 
 
-def add_particle(labels: np.ndarray, mask: np.ndarray, *, overwrite: bool = False) -> LabelDelta:
-    """Add a new particle covering ``mask`` (background pixels only unless ``overwrite``)."""
-    target = mask if overwrite else mask & (labels == 0)
+def add_particle(
+    labels: np.ndarray, mask: np.ndarray, *, overwrite: bool = False, at: tuple[int, int] = (0, 0),
+    next_id: int | None = None,
+) -> LabelDelta:
+    """Add a new particle covering ``mask`` (background pixels only unless ``overwrite``).
+
+    ``mask`` may be a window of the image whose top-left pixel is at row, column ``at``.
+    """
+    row, col = at
+    height, width = mask.shape
+    window = labels[row:row + height, col:col + width]
+    mask = mask[: window.shape[0], : window.shape[1]]
+    target = mask if overwrite else mask & (window == 0)
     box = _box_of(target)
     if box is None:
         return _empty_delta("add")
     r0, r1, c0, c1 = box
-    before = labels[r0:r1, c0:c1]
-    after = np.where(target[r0:r1, c0:c1], next_free_id(labels), before)
-    return delta_between(before, after, box, "add")
+    before = window[r0:r1, c0:c1]
+    value = next_free_id(labels) if next_id is None else next_id
+    after = np.where(target[r0:r1, c0:c1], value, before)
+    return delta_between(before, after, (r0 + row, r1 + row, c0 + col, c1 + col), "add")
 
 
 def polygon_mask(shape: tuple[int, int], polygon_xy) -> np.ndarray:
@@ -220,17 +241,27 @@ def polygon_mask(shape: tuple[int, int], polygon_xy) -> np.ndarray:
 
 
 def flood_fill_mask(foreground: np.ndarray, x: int, y: int) -> np.ndarray:
-    """The 8-connected region of ``foreground`` containing pixel (x, y); empty when it is background.
+    """The 8-connected region of ``foreground`` containing pixel (x, y); empty when it is background."""
+    region, (row, col) = flood_fill_region(foreground, x, y)
+    mask = np.zeros(foreground.shape, bool)
+    mask[row:row + region.shape[0], col:col + region.shape[1]] = region
+    return mask
 
-    Scan-line fill (OpenCV): the cost follows the region's size, not the image's."""
+
+def flood_fill_region(foreground: np.ndarray, x: int, y: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The region of :func:`flood_fill_mask` as its bounding window and the window's (row, col).
+
+    Scan-line fill (OpenCV): apart from one buffer, the cost follows the region's size."""
     height, width = foreground.shape
     if not (0 <= y < height and 0 <= x < width) or not foreground[y, x]:
-        return np.zeros(foreground.shape, bool)
-    image = np.ascontiguousarray(foreground, dtype=np.uint8)
+        return np.zeros((0, 0), bool), (0, 0)
+    image = foreground.view(np.uint8) if foreground.dtype == bool and foreground.flags.c_contiguous else (
+        np.ascontiguousarray(foreground, dtype=np.uint8))
     mask = np.zeros((height + 2, width + 2), np.uint8)
-    cv2.floodFill(image, mask, (int(x), int(y)), 1, loDiff=0, upDiff=0,
-                  flags=8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8))
-    return mask[1:-1, 1:-1].view(bool)
+    _, _, _, (left, top, w, h) = cv2.floodFill(
+        image, mask, (int(x), int(y)), 1, loDiff=0, upDiff=0,
+        flags=8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8))
+    return mask[top + 1:top + 1 + h, left + 1:left + 1 + w].view(bool), (top, left)
 
 
 def paint(labels: np.ndarray, x: float, y: float, *, radius: float, value: int, overwrite: bool = True) -> LabelDelta:

@@ -9,11 +9,20 @@ from particle_gui.core.export import outline_labels
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.segment import lookup
 from particle_gui.gui.document import ImageDocument
-from particle_gui.gui.overlay import overlay_colours, render_overlay_rgba
+from particle_gui.gui.overlay import EDGE_RGBA, OUTLINE_RGBA, render_overlay_rgba
 
 
 def _writable(array: np.ndarray | None) -> np.ndarray | None:
     return array if array is None or array.flags.writeable else array.copy()
+
+
+def outline_colours(top: int, edge_ids: np.ndarray) -> np.ndarray:
+    """The plain outline overlay's colour table for ids 0..top (as the worker renders it)."""
+    colours = np.tile(np.array(OUTLINE_RGBA, dtype=np.uint8), (top + 1, 1))
+    edges = np.asarray(edge_ids, dtype=np.int64)
+    colours[edges[edges <= top]] = EDGE_RGBA
+    colours[0] = (0, 0, 0, 0)
+    return colours
 
 
 def update_display(document: ImageDocument, result: PipelineResult, window: Box | None) -> None:
@@ -34,5 +43,5 @@ def update_display(document: ImageDocument, result: PipelineResult, window: Box 
     padded = outline_labels(labels[pr0:pr1, pc0:pc1])
     fresh = padded[r0 - pr0:r1 - pr0, c0 - pc0:c1 - pc0]  # inner part: every neighbour was in the window
     document.outlines[r0:r1, c0:c1] = fresh
-    colours = overlay_colours(result, mode="outline")
-    document.overlay_rgba[r0:r1, c0:c1] = lookup(colours, fresh)
+    top = max(int(fresh.max()) if fresh.size else 0, int(result.particles["id"].max()) if len(result.particles) else 0)
+    document.overlay_rgba[r0:r1, c0:c1] = lookup(outline_colours(top, result.edge_ids), fresh)

@@ -94,7 +94,10 @@ class Editor(QObject):
 
     def delete(self, ids) -> bool:
         corrections = self._ensure()
-        return corrections is not None and self._commit([edits.delete_particles(corrections.labels, list(ids))])
+        if corrections is None:
+            return False
+        ids = [int(i) for i in ids if int(i) in corrections.boxes]
+        return self._commit([edits.delete_particles(corrections.labels, ids, within=self._box(ids))])
 
     def delete_selection(self) -> bool:
         return self.delete(self.app.selection)
@@ -103,7 +106,9 @@ class Editor(QObject):
         corrections = self._ensure()
         if corrections is None or len(set(ids) - {0}) < 2:
             return False
-        return self._commit([edits.merge_particles(corrections.labels, list(ids))], select_new=True)
+        ids = [int(i) for i in ids if int(i) in corrections.boxes]
+        return self._commit([edits.merge_particles(corrections.labels, ids, within=self._box(ids))],
+                            select_new=True)
 
     def merge_selection(self) -> bool:
         return self.merge(self.app.selection)
@@ -118,12 +123,14 @@ class Editor(QObject):
         xs = np.clip(np.round(np.linspace(start[0], end[0], steps)).astype(int), 0, labels.shape[1] - 1)
         ys = np.clip(np.round(np.linspace(start[1], end[1], steps)).astype(int), 0, labels.shape[0] - 1)
         crossed = [int(i) for i in np.unique(labels[ys, xs]) if i > 0]
-        deltas = []
+        deltas, next_id = [], corrections.next_id()
         for particle in crossed:  # each cut is applied before the next is computed
-            delta = edits.split_particle_by_line(labels, particle, start, end, width=width)
+            delta = edits.split_particle_by_line(labels, particle, start, end, width=width,
+                                                 within=corrections.boxes.get(particle), next_id=next_id)
             if not delta.empty:
                 delta.apply(labels)
                 deltas.append(delta)
+                next_id = max(next_id, int(delta.new.max()) + 1)
         for delta in reversed(deltas):
             delta.revert(labels)
         return self._commit(deltas)
@@ -138,15 +145,24 @@ class Editor(QObject):
         particle = next((int(labels[int(y), int(x)]) for x, y in inside if labels[int(y), int(x)]), 0)
         if not particle:
             return False
-        return self._commit([edits.split_particle_by_seeds(labels, particle, inside)], select_new=True)
+        delta = edits.split_particle_by_seeds(labels, particle, inside, within=corrections.boxes.get(particle),
+                                              next_id=corrections.next_id())
+        return self._commit([delta], select_new=True)
 
     def add_polygon(self, points_xy) -> bool:
         """A new particle inside a polygon or freehand outline (over background only)."""
         corrections = self._ensure()
         if corrections is None or len(points_xy) < 3:
             return False
-        mask = edits.polygon_mask(corrections.labels.shape, points_xy)
-        return self._commit([edits.add_particle(corrections.labels, mask)], select_new=True)
+        points = np.asarray(points_xy, dtype=np.float64)
+        height, width = corrections.labels.shape
+        col0, row0 = (max(int(np.floor(v)) - 1, 0) for v in points.min(axis=0))
+        col1, row1 = min(int(np.ceil(points[:, 0].max())) + 2, width), min(int(np.ceil(points[:, 1].max())) + 2, height)
+        if col0 >= col1 or row0 >= row1:
+            return False
+        mask = edits.polygon_mask((row1 - row0, col1 - col0), points - (col0, row0))
+        delta = edits.add_particle(corrections.labels, mask, at=(row0, col0), next_id=corrections.next_id())
+        return self._commit([delta], select_new=True)
 
     def add_flood(self, x: float, y: float) -> bool:
         """A new particle from the thresholded region under (x, y) that no particle covers."""
@@ -162,8 +178,9 @@ class Editor(QObject):
                                        "covers (or draw the particle with the polygon tool).")
             return False
         foreground = document.result.threshold.mask & (labels == 0)
-        mask = edits.flood_fill_mask(foreground, col, row)
-        return self._commit([edits.add_particle(labels, mask)], select_new=True)
+        region, at = edits.flood_fill_region(foreground, col, row)
+        return self._commit([edits.add_particle(labels, region, at=at, next_id=corrections.next_id())],
+                            select_new=True)
 
     def begin_stroke(self, x: float, y: float, *, erase: bool = False) -> None:
         """Start a brush (extends the particle under the cursor, or a new one) or eraser stroke."""
@@ -401,6 +418,9 @@ class Editor(QObject):
         while (self._summary_timer.isActive() or self._summary_worker is not None) and clock.elapsed() < timeout_ms:
             QCoreApplication.processEvents()
         return not (self._summary_timer.isActive() or self._summary_worker is not None)
+
+    def _box(self, ids) -> tuple[int, int, int, int] | None:
+        return union_box([self.corrections.boxes.get(int(i)) for i in ids])
 
     def _mark_unsaved(self) -> None:
         if self.document is not None:

@@ -43,6 +43,9 @@ class ShapePlotWidget(QWidget):
         self._ids = np.zeros(0, dtype=np.int64)
         self._highlight_ids = np.zeros(0, dtype=np.int64)
         self._selection: tuple[int, ...] = ()
+        #: A result arrived while the plot was hidden (e.g. behind the histogram's tab): it is
+        #: drawn when the plot is shown or read, not on every edit or slider step.
+        self._stale = False
 
         self._quantity_combo = QComboBox()
         for text, column in QUANTITIES:
@@ -92,22 +95,36 @@ class ShapePlotWidget(QWidget):
     @property
     def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, ids) of the points shown."""
+        self._catch_up()
         return self._x.copy(), self._y.copy(), self._ids.copy()
 
     @property
     def highlighted_ids(self) -> tuple[int, ...]:
         """Ids of the points drawn highlighted, in table order."""
+        self._catch_up()
         return tuple(int(i) for i in self._highlight_ids)
 
     def set_result(self, result: PipelineResult | None) -> None:
         """Plot the particles of ``result``; None clears the plot."""
         self._result = result
-        self._redraw()
+        if self.isVisible() or result is None:
+            self._redraw()
+        else:
+            self._stale = True
 
     def set_selection(self, ids: Iterable[int]) -> None:
         """Highlight the particles ``ids`` (ids not in the plot are ignored)."""
         self._selection = tuple(int(i) for i in ids)
-        self._draw_selection()
+        if not self._stale:
+            self._draw_selection()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._catch_up()
+        super().showEvent(event)
+
+    def _catch_up(self) -> None:
+        if self._stale:
+            self._redraw()
 
     def export_image(self, path: str | Path) -> None:
         """Save the plot as PNG (or another raster format) or, for a ``.svg`` suffix, SVG.
@@ -117,11 +134,13 @@ class ShapePlotWidget(QWidget):
         OSError
             When the file could not be written.
         """
+        self._catch_up()
         export_plot_image(self.plot_item, path)
 
     # --- drawing --------------------------------------------------------------------------------
 
     def _redraw(self) -> None:
+        self._stale = False
         result = self._result
         item = self.plot_item
         item.setLabel("left", self._quantity_combo.currentText())
