@@ -250,8 +250,10 @@ class MainWindow(QMainWindow):
             self.canvas.set_result(result, document.outlines, document.overlay_rgba)
         else:
             self.canvas.set_result(result)
-        for widget in (self.size_histogram, self.shape_plot, self.summary_panel, self.intensity_histogram,
-                       self.particle_table):
+        widgets = [self.size_histogram, self.shape_plot, self.summary_panel, self.particle_table]
+        if result.stages_run != ("edit",):  # a hand edit leaves the intensities and the threshold as they were
+            widgets.append(self.intensity_histogram)
+        for widget in widgets:
             widget.set_result(result)
         self._on_controller_selection_changed(self.controller.selection)
         self.count_label.setText(f"{result.count} particles")
