@@ -189,3 +189,12 @@ def test_the_summary_follows_at_once_and_its_fits_a_moment_later(qtbot, editor):
     full = app.current.result.summary
     expected = table_summary(app.current.result.particles, app.current.result)
     assert full.count == 4 and full.d50_ci95 == expected.d50_ci95 and full.lognormal == expected.lognormal
+
+
+def test_bulk_delete_is_one_step(editor):
+    app = editor.app
+    app.select(app.current.result.particles["id"].tolist())
+    assert editor.delete_selection()
+    assert app.current.result.count == 0 and app.selection == ()
+    assert editor.counts()["delete"] == 5 and len(editor.corrections.history.steps()[0]) == 1
+    assert editor.undo() and app.current.result.count == 5
