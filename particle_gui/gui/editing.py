@@ -9,6 +9,7 @@ panel follows. Each change is also appended to the autosave journal.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import traceback
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from particle_gui.gui.autosave import Autosaver, journal_for
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.document import ImageDocument
 from particle_gui.gui.edit_display import update_display
+
+log = logging.getLogger(__name__)
 
 #: Brush radius limits in image pixels.
 BRUSH_RADIUS_RANGE = (1, 200)
@@ -400,8 +403,10 @@ class Editor(QObject):
                 if document is self.document:
                     self.app.resultChanged.emit(document.result)
 
-        worker = create_worker(table_summary, result.particles, result)
+        particles = result.particles
+        worker = create_worker(lambda: table_summary(particles, result), _ignore_errors=True)
         worker.returned.connect(done)
+        worker.errored.connect(lambda exc: log.warning("summary after an edit failed", exc_info=exc))
         worker.finished.connect(self._on_summary_finished)
         self._summary_worker = worker
         worker.start()

@@ -467,6 +467,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.controller.runner.cancel()
+        self.editor.wait_idle(3000)
         self.editor.autosaver.close()  # unsaved corrections stay in the recovery folder
         self.save_settings()
         super().closeEvent(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
@@ -12,7 +12,7 @@ from particle_gui.core.databar import ScaleBar
 from particle_gui.core.export import display_image_uint8, outline_labels
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.gui.overlay import render_overlay_rgba
+from particle_gui.gui.overlay import SELECTED_FILL_ALPHA, SELECTED_RGBA, render_overlay_rgba
 from particle_gui.gui.widgets.edit_tools import CanvasTools
 
 class ImageCanvas(QWidget):
@@ -37,8 +37,13 @@ class ImageCanvas(QWidget):
         self._image_item = pg.ImageItem()
         self._overlay_item = pg.ImageItem()
         self._overlay_item.setZValue(10)
+        # The selection is drawn on its own small layer over its particles' box, so selecting
+        # (or an edit that selects its result) never re-renders the whole overlay.
+        self._selection_item = pg.ImageItem()
+        self._selection_item.setZValue(11)
         self._viewbox.addItem(self._image_item)
         self._viewbox.addItem(self._overlay_item)
+        self._viewbox.addItem(self._selection_item)
         # Display levels with their histogram (drag the bounds to change contrast).
         self.levels = pg.HistogramLUTItem(image=self._image_item, gradientPosition="right")
         self.levels.gradient.hide()
@@ -81,12 +86,14 @@ class ImageCanvas(QWidget):
         if image is None:
             self._image_item.clear()
             self._overlay_item.clear()
+            self._selection_item.setVisible(False)
             self._data_bar_item.setVisible(False)
             return
         display = display_image_uint8(image)  # 16/32-bit and float: 0.5-99.5 percentile stretch
         self._image_item.setImage(display, autoLevels=False, levels=(0, 255))
         self.levels.setLevels(0, 255)
         self._overlay_item.clear()
+        self._selection_item.setVisible(False)
         self._data_bar_item.setVisible(False)
         self._viewbox.autoRange(padding=0.02)
 
@@ -99,6 +106,7 @@ class ImageCanvas(QWidget):
         self._prerendered = prerendered
         if result is None:
             self._overlay_item.clear()
+            self._selection_item.setVisible(False)
             self._data_bar_item.setVisible(False)
             self._rows_by_id = {}
             return
@@ -119,7 +127,7 @@ class ImageCanvas(QWidget):
         if selection == self._selection:
             return
         self._selection = selection
-        self._redraw_overlay()
+        self._draw_selection()
 
     @property
     def selection(self) -> tuple[int, ...]:
@@ -130,6 +138,7 @@ class ImageCanvas(QWidget):
     def set_overlay_visible(self, visible: bool) -> None:
         self._overlay_visible = bool(visible)
         self._overlay_item.setVisible(self._overlay_visible)
+        self._selection_item.setVisible(self._overlay_visible and bool(self._selection))
 
     def set_overlay_mode(self, mode: str) -> None:
         """``"outline"`` or ``"filled"``."""
@@ -141,23 +150,65 @@ class ImageCanvas(QWidget):
     def set_overlay_opacity(self, opacity: float) -> None:
         self._opacity = float(np.clip(opacity, 0.0, 1.0))
         self._overlay_item.setOpacity(self._opacity)
+        self._selection_item.setOpacity(self._opacity)
 
     def overlay_rgba(self) -> np.ndarray | None:
-        """The RGBA overlay currently shown (for tests and export)."""
-        return getattr(self, "_overlay_rgba", None)
+        """The RGBA overlay currently shown, selection included (for tests and export)."""
+        base = getattr(self, "_overlay_rgba", None)
+        layer = getattr(self, "_selection_layer", None)
+        if base is None or layer is None:
+            return base
+        rgba, (r0, r1, c0, c1) = layer
+        composed = base.copy()
+        drawn = rgba[..., 3] > 0
+        composed[r0:r1, c0:c1][drawn] = rgba[drawn]
+        return composed
 
     def _redraw_overlay(self) -> None:
         result = self._result
         if result is None or self._outlines is None:
             return
-        if self._overlay_mode == "outline" and not self._selection and self._prerendered is not None:
+        if self._overlay_mode == "outline" and self._prerendered is not None:
             rgba = self._prerendered  # rendered in the worker thread with the result
         else:
-            rgba = render_overlay_rgba(result, self._outlines, mode=self._overlay_mode, selection=self._selection)
+            rgba = render_overlay_rgba(result, self._outlines, mode=self._overlay_mode)
         self._overlay_rgba = rgba
         self._overlay_item.setImage(rgba, autoLevels=False)
         self._overlay_item.setOpacity(self._opacity)
         self._overlay_item.setVisible(self._overlay_visible)
+        self._draw_selection()
+
+    def _selection_window(self) -> tuple[int, int, int, int] | None:
+        """A box holding every selected particle (centroid ± Feret diameter, from the table)."""
+        table = self._result.particles
+        rows = [self._rows_by_id[i] for i in self._selection if i in self._rows_by_id]
+        if not rows:
+            return None
+        chosen = table.iloc[rows]
+        reach = chosen["feret_max"].to_numpy() + 2
+        x, y = chosen["centroid_x"].to_numpy(), chosen["centroid_y"].to_numpy()
+        height, width = self._result.labels.shape
+        r0, r1 = max(int(np.floor((y - reach).min())), 0), min(int(np.ceil((y + reach).max())) + 1, height)
+        c0, c1 = max(int(np.floor((x - reach).min())), 0), min(int(np.ceil((x + reach).max())) + 1, width)
+        return (r0, r1, c0, c1) if r0 < r1 and c0 < c1 else None
+
+    def _draw_selection(self) -> None:
+        result = self._result
+        window = self._selection_window() if result is not None and self._selection else None
+        if window is None or self._outlines is None:
+            self._selection_layer = None
+            self._selection_item.setVisible(False)
+            return
+        r0, r1, c0, c1 = window
+        ids = np.array(self._selection, dtype=np.int64)
+        rgba = np.zeros((r1 - r0, c1 - c0, 4), dtype=np.uint8)
+        rgba[np.isin(result.labels[r0:r1, c0:c1], ids)] = (*SELECTED_RGBA[:3], SELECTED_FILL_ALPHA)
+        rgba[np.isin(self._outlines[r0:r1, c0:c1], ids)] = SELECTED_RGBA
+        self._selection_layer = (rgba, window)
+        self._selection_item.setImage(rgba, autoLevels=False)
+        self._selection_item.setRect(QRectF(c0, r0, c1 - c0, r1 - r0))
+        self._selection_item.setOpacity(self._opacity)
+        self._selection_item.setVisible(self._overlay_visible)
 
     # --- mouse -----------------------------------------------------------------------------------
 
