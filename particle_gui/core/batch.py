@@ -7,8 +7,10 @@ and the batch goes on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -36,6 +38,9 @@ SUMMARY_NAME = "summary.csv"
 RUN_RECORD_NAME = "run.json"
 #: Suffixes of the per-image outputs, appended to the image's output stem.
 OUTPUT_SUFFIXES = ("_labels.tif", "_particles.csv", "_overlay.png")
+#: Longest output stem (UTF-8 bytes): with ``_particles.csv`` and a ``_NN`` repeat number it fits
+#: the 255-byte file-name limit of every common file system.
+MAX_STEM_BYTES = 200
 #: Packages whose versions are recorded in ``run.json``.
 RECORDED_PACKAGES = ("numpy", "scipy", "scikit-image", "scikit-learn", "opencv-python-headless", "tifffile", "pandas")
 
@@ -159,7 +164,24 @@ def unique_stems(paths: Sequence[Path]) -> list[str]:
     >>> unique_stems([Path("a/x.tif"), Path("b/x.tif"), Path("x_2.png")])
     ['x', 'x_2', 'x_2_2']
     """
-    return unique_names(path.stem for path in paths)
+    return unique_names(short_stem(path.stem) for path in paths)
+
+
+def short_stem(stem: str) -> str:
+    """``stem``, or when it is too long for output names (file names hold 255 bytes), its start,
+    ``~`` and 8 hex digits of its hash, so that distinct long names stay distinct.
+
+    >>> short_stem("image")
+    'image'
+    >>> len(short_stem("x" * 250).encode()), short_stem("x" * 250)[-9:]
+    (200, '~c37ef17c')
+    """
+    encoded = stem.encode("utf-8", "surrogateescape")
+    if len(encoded) <= MAX_STEM_BYTES:
+        return stem
+    digest = hashlib.sha1(encoded).hexdigest()[:8]
+    start = encoded[: MAX_STEM_BYTES - 9].decode("utf-8", "ignore")  # never a broken character
+    return f"{start}~{digest}"
 
 
 def unique_names(names: Iterable[str]) -> list[str]:
@@ -228,13 +250,28 @@ def analyze_file(
 
 
 def write_image_outputs(out_dir: Path, stem: str, image: LoadedImage, result: PipelineResult) -> tuple[Path, ...]:
-    """Write ``<stem>_labels.tif``, ``<stem>_particles.csv`` and ``<stem>_overlay.png``."""
+    """Write ``<stem>_labels.tif``, ``<stem>_particles.csv`` and ``<stem>_overlay.png``.
+
+    A stem too long for file names is shortened (:func:`short_stem`). When one file cannot be
+    written, those already written by this call are removed, so that an image has all its
+    outputs or none, and :class:`ExportError` is raised.
+    """
+    stem = short_stem(stem)
     labels_path, particles_path, overlay_path = (out_dir / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES)
-    export.write_labels_tiff(labels_path, result.labels)
-    export.write_particles_csv(particles_path, result.particles)
-    first_row = result.data_bar.first_row if result.data_bar is not None else None
-    overlay = export.render_overlay(export.display_image_uint8(image), result.labels, data_bar_first_row=first_row)
-    export.write_overlay_png(overlay_path, overlay)
+    written: list[Path] = []
+    try:
+        export.write_labels_tiff(labels_path, result.labels)
+        written.append(labels_path)
+        export.write_particles_csv(particles_path, result.particles)
+        written.append(particles_path)
+        first_row = result.data_bar.first_row if result.data_bar is not None else None
+        overlay = export.render_overlay(export.display_image_uint8(image), result.labels, data_bar_first_row=first_row)
+        export.write_overlay_png(overlay_path, overlay)
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     return labels_path, particles_path, overlay_path
 
 
@@ -265,11 +302,14 @@ def analyse_and_write(
         outputs = write_image_outputs(out_dir, stem, image, result)
     except CancelledError:
         raise
-    except (ParticleGuiError, MemoryError) as exc:
+    except ParticleGuiError as exc:
         # The summary row names the image already; drop the path the message starts with.
-        return failed_outcome(path, stem, str(exc).removeprefix(f"{path}: ") or type(exc).__name__), None, None
+        return failed_outcome(path, stem, str(exc).removeprefix(f"{path}: ")), None, None
+    except MemoryError:
+        return failed_outcome(path, stem, "not enough memory to analyse this image."), None, None
     except Exception as exc:  # an engine bug on one image must not end the batch
-        return failed_outcome(path, stem, f"unexpected error ({type(exc).__name__}: {exc})"), None, None
+        reason = " ".join(str(exc).split()) or "no message"
+        return failed_outcome(path, stem, f"unexpected error in the analysis ({type(exc).__name__}: {reason})"), None, None
     outcome = ImageOutcome(
         path=path,
         stem=stem,

@@ -51,7 +51,10 @@ class ScaleBar:
 
 def to_uint8(grey: np.ndarray) -> np.ndarray:
     """Quantise a [0, 1] float image to uint8."""
-    return np.clip(grey * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    scaled = grey * 255.0  # one temporary, updated in place: same values as clip(grey * 255 + 0.5)
+    scaled += 0.5
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def _row_mode_fractions(image_u8: np.ndarray, colour: int) -> np.ndarray:
@@ -144,6 +147,8 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None) -> Scale
         top = height - height // 3
         region = to_uint8(grey[top:])
         masks = [region >= 235, region <= 20]
+    if region.size == 0:  # fewer than 3 rows: no room for a bar (and OpenCV crashes on empty input)
+        return None
     best: ScaleBar | None = None
     for mask in masks:
         candidate = _longest_bar(mask.astype(np.uint8), width)

@@ -27,3 +27,7 @@ class ExportError(ParticleGuiError):
 
 class CancelledError(ParticleGuiError):
     """A pipeline run was cancelled at a stage boundary."""
+
+
+class ShapeModelError(ParticleGuiError):
+    """The shape classifier model is missing or unreadable, or onnxruntime is not installed."""

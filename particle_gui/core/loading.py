@@ -7,6 +7,7 @@ The original array is kept for display; analysis works on a normalised float32 g
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings as _warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +21,17 @@ from particle_gui.core.calibration import Calibration
 from particle_gui.core.errors import ImageLoadError, ImageTooLargeError
 from particle_gui.core.metadata import calibration_from_sidecar, calibration_from_tiff
 
-#: Largest image analysed in memory (pixels). 10000 x 12000 needs well under 4 GB through the pipeline.
+#: Largest image analysed in memory (pixels); larger ones are refused before their data are read.
+#: A 10000 x 10000 8-bit image peaks at 3.4 GB through the pipeline and its outputs (4.0 GB with
+#: shape classification; ``python -m benchmarks.bench_memory``); memory grows with the pixel count.
 MAX_PIXELS = 120_000_000
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 PILLOW_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 #: Files opened as images (folder scans, open dialogs). TIA's .emi companions are not among them.
 IMAGE_SUFFIXES = TIFF_SUFFIXES + PILLOW_SUFFIXES + formats.VENDOR_SUFFIXES
+
+CONSTANT_NOTE = "The image is constant: every pixel has the same value."
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -119,10 +124,15 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
         else:
             original = _read_with_pillow(path, max_pixels, notes)
             calibration = calibration_from_sidecar(path, image_width=original.shape[1], notes=notes)
-    except (ImageLoadError, MemoryError):
+    except ImageLoadError:
         raise
+    except MemoryError as exc:
+        raise ImageTooLargeError(f"{path}: not enough memory to read this image.") from exc
     except Exception as exc:  # decoders raise many types for truncated or corrupt data
-        raise ImageLoadError(f"{path}: cannot read the image ({type(exc).__name__}: {exc}).") from exc
+        raise ImageLoadError(
+            f"{path}: cannot read the image: the file is incomplete or damaged "
+            f"(truncated, still being copied, or corrupt): {_reason(exc)}."
+        ) from exc
     try:
         grey, offset, scale = to_normalised_grey(original, notes)
     except ImageLoadError as exc:
@@ -137,6 +147,12 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
         warnings=tuple(notes),
         sha256=file_sha256(path),
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """A decoder's complaint in words: its message, or its class name only when it has none."""
+    text = " ".join(str(exc).split()).rstrip(".")
+    return text or type(exc).__name__
 
 
 def _check_size(path: Path, height: int, width: int, max_pixels: int) -> None:
@@ -170,7 +186,10 @@ def _read_tiff(path: Path, max_pixels: int, notes: list[str]) -> tuple[np.ndarra
             colormap = np.asarray(page.colormap)
             data = (colormap[:, data].transpose(1, 2, 0) / max(colormap.max(), 1) * 255).astype(np.uint8)
         elif page.photometric == tifffile.PHOTOMETRIC.MINISWHITE and data.ndim == 2:
-            data = (np.iinfo(data.dtype).max - data) if data.dtype.kind in "ui" else -data
+            if data.dtype == bool:
+                data = ~data
+            else:
+                data = (np.iinfo(data.dtype).max - data) if data.dtype.kind in "ui" else -data
         calibration = calibration_from_tiff(tif, image_path=path, notes=notes)
     return np.ascontiguousarray(data), calibration
 
@@ -181,9 +200,11 @@ def _read_with_pillow(path: Path, max_pixels: int, notes: list[str]) -> np.ndarr
             _warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
     except Image.DecompressionBombError as exc:
-        # Pillow refuses huge headers itself; report it as what it is.
+        # Pillow refuses huge headers itself (past ~179 Mpx); report it as what it is.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f" ({int(found.group(1)) / 1e6:.0f} Mpx)" if found else ""
         raise ImageTooLargeError(
-            f"{path}: the image is larger than the largest image analysed "
+            f"{path}: the image{size} is larger than the largest image analysed "
             f"({max_pixels / 1e6:.0f} Mpx). Crop or bin it first."
         ) from exc
     except UnidentifiedImageError as exc:
@@ -213,6 +234,10 @@ def to_normalised_grey(original: np.ndarray, notes: list[str]) -> tuple[np.ndarr
     intensity in the original units.
     """
     data = original
+    if data.dtype.kind == "c":
+        raise ImageLoadError("The image holds complex values (Fourier-transform data), not a real-space image.")
+    if data.dtype.kind not in "uifb":
+        raise ImageLoadError(f"The image holds {data.dtype} values, not intensities.")
     if data.ndim == 3:
         if data.shape[2] == 4:
             alpha = data[..., 3]
@@ -225,10 +250,13 @@ def to_normalised_grey(original: np.ndarray, notes: list[str]) -> tuple[np.ndarr
         if original.dtype == np.uint8:
             return np.clip(grey / 255.0, 0.0, 1.0, out=grey), 0.0, 255.0
     else:
-        if data.dtype == np.uint8:
-            return data.astype(np.float32) / np.float32(255.0), 0.0, 255.0
-        if data.dtype == bool:
-            return data.astype(np.float32), 0.0, 1.0
+        if data.dtype in (np.uint8, np.bool_):
+            if data.size and data.min() == data.max():
+                notes.append(CONSTANT_NOTE)
+            top = 255.0 if data.dtype == np.uint8 else 1.0
+            return data.astype(np.float32) / np.float32(top), 0.0, top
+        if data.dtype == np.float64 and _beyond_float32(data):
+            return _normalise_wide(data, notes)
         grey = data.astype(np.float32, copy=True)
     finite = np.isfinite(grey)
     if not finite.all():
@@ -240,9 +268,36 @@ def to_normalised_grey(original: np.ndarray, notes: list[str]) -> tuple[np.ndarr
     low, high = float(grey.min()), float(grey.max())
     scale = high - low
     if scale <= 0:
-        notes.append("The image is constant: every pixel has the same value.")
+        notes.append(CONSTANT_NOTE)
         grey[:] = 0.0
         return grey, low, 1.0
     grey -= np.float32(low)
     grey *= np.float32(1.0 / scale)
+    np.clip(grey, 0.0, 1.0, out=grey)  # float32 rounding can overshoot 1 by an ulp (wide integer ranges)
     return grey, low, scale
+
+
+def _beyond_float32(data: np.ndarray) -> bool:
+    """Whether finite values of a float64 image lie outside float32's range (they would become inf)."""
+    finite = np.isfinite(data)
+    top = np.finfo(np.float32).max
+    return bool(np.max(data, where=finite, initial=0.0) > top or np.min(data, where=finite, initial=0.0) < -top)
+
+
+def _normalise_wide(data: np.ndarray, notes: list[str]) -> tuple[np.ndarray, float, float]:
+    """:func:`to_normalised_grey` of float64 data too large for float32, scaled in float64."""
+    finite = np.isfinite(data)
+    low = float(np.min(data, where=finite, initial=np.inf))
+    high = float(np.max(data, where=finite, initial=-np.inf))
+    scale = high - low
+    if not np.isfinite(scale):
+        raise ImageLoadError(f"The image's values span from {low:g} to {high:g}, too wide a range to analyse.")
+    if not finite.all():
+        notes.append(f"{int((~finite).sum())} NaN/infinite pixels were set to the image minimum.")
+    grey = np.where(finite, data, low)
+    grey -= low
+    if scale <= 0:
+        notes.append(CONSTANT_NOTE)
+        return grey.astype(np.float32), low, 1.0
+    grey *= 1.0 / scale
+    return grey.astype(np.float32), low, scale

@@ -26,6 +26,8 @@ _CROFTON_DIAGONAL = np.pi / (4 * np.sqrt(2))
 #: Hulls are padded to a common length and processed in batches of about this many
 #: (hull, vertex, vertex) triples, which bounds the temporary arrays (~32 MB each).
 _HULL_BATCH_ELEMENTS = 1 << 22
+#: Intensity sums copy at most about this many pixels at a time as float64 (32 MB).
+_INTENSITY_BLOCK_PIXELS = 1 << 22
 
 
 class _Runs:
@@ -69,13 +71,26 @@ class _Runs:
         self.shape = (height, width)
 
     def intensity_sums(self, intensity: np.ndarray) -> np.ndarray:
-        """Sum of ``intensity`` over each run (float64), by ``np.add.reduceat`` in raster order."""
+        """Sum of ``intensity`` over each run (float64), by ``np.add.reduceat`` in raster order.
+
+        ``reduceat`` with a float64 result first copies its whole input as float64 (8 bytes a
+        pixel); it runs here on blocks of whole runs instead, each block's copy bounded by
+        :data:`_INTENSITY_BLOCK_PIXELS`, which gives every run the same sum.
+        """
         starts, stops = self._raster
         flat = intensity.ravel()
-        # Segments [start, stop + 1) alternate with the gaps between runs; the last run's end
-        # may be the end of the image, which reduceat cannot take, so it is summed on its own.
-        bounds = np.stack([starts, stops + 1], axis=1).ravel()[:-1]
-        sums = np.add.reduceat(flat, bounds, dtype=np.float64)[::2]
+        sums = np.empty(starts.size, dtype=np.float64)
+        first = 0
+        while first < starts.size:
+            # Runs from ``first`` whose starts lie within the block (at least one run).
+            end = max(first + 1, int(np.searchsorted(starts, starts[first] + _INTENSITY_BLOCK_PIXELS)))
+            low = starts[first]
+            block = flat[low : stops[end - 1] + 1].astype(np.float64)
+            # Segments [start, stop + 1) alternate with the gaps between runs; the block ends
+            # where its last run does, so reduceat's last segment is that run.
+            bounds = np.stack([starts[first:end] - low, stops[first:end] + 1 - low], axis=1).ravel()[:-1]
+            sums[first:end] = np.add.reduceat(block, bounds)[::2]
+            first = end
         sums[-1] = flat[starts[-1] : stops[-1] + 1].sum(dtype=np.float64)
         return sums[self._order]
 
@@ -260,6 +275,27 @@ def measure_particles(
     }
     table = pd.DataFrame({name: np.ascontiguousarray(column) for name, column in columns.items()})
     return add_calibrated_columns(table, pixel_size_nm)
+
+
+#: A particle larger than this fraction of the analysed area is reported: often the background
+#: taken for a particle (wrong polarity, a screenshot's frame), sometimes one giant particle.
+LARGE_PARTICLE_FRACTION = 0.25
+
+
+def large_particle_warning(areas: np.ndarray, analysed_pixels: int) -> str | None:
+    """A warning when the largest particle covers more than :data:`LARGE_PARTICLE_FRACTION` of the image.
+
+    >>> large_particle_warning(np.array([10.0, 600.0]), 1000)
+    'One particle covers 60 % of the analysed image; check the polarity and the threshold.'
+    >>> large_particle_warning(np.array([10.0]), 1000) is None
+    True
+    """
+    if len(areas) == 0 or analysed_pixels <= 0:
+        return None
+    fraction = float(np.max(areas)) / analysed_pixels
+    if fraction <= LARGE_PARTICLE_FRACTION:
+        return None
+    return f"One particle covers {fraction * 100:.0f} % of the analysed image; check the polarity and the threshold."
 
 
 def add_calibrated_columns(table: pd.DataFrame, pixel_size_nm: float | None) -> pd.DataFrame:

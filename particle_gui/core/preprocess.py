@@ -14,6 +14,22 @@ def _to_uint(image: np.ndarray, dtype: type) -> np.ndarray:
     return np.clip(image * top + 0.5, 0, top).astype(dtype)
 
 
+def median_reflect(image: np.ndarray, size: int) -> np.ndarray:
+    """Median over ``size`` x ``size`` windows, the image extended by reflection (``d c b a | a b c d``).
+
+    SciPy's rank filters read outside their buffers when the window is more than twice as large
+    as the image (wrong, changing results, or a crash); such images are padded here first.
+
+    >>> median_reflect(np.array([[0.0, 1.0], [1.0, 1.0]], np.float32), 25).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
+    half = size // 2
+    if min(image.shape) > half:
+        return ndimage.median_filter(image, size=size, mode="reflect")
+    padded = np.pad(image, half, mode="symmetric")
+    return np.ascontiguousarray(ndimage.median_filter(padded, size=size, mode="reflect")[half:-half, half:-half])
+
+
 def denoise(image: np.ndarray, params: PreprocessParams) -> np.ndarray:
     """Apply the chosen denoising filter.
 
@@ -35,7 +51,7 @@ def denoise(image: np.ndarray, params: PreprocessParams) -> np.ndarray:
         size = int(params.median_size_px) | 1
         if size <= 5:
             return cv2.medianBlur(image, size)
-        return ndimage.median_filter(image, size=size, mode="reflect")
+        return median_reflect(image, size)
     if method == "bilateral":
         return cv2.bilateralFilter(image, 0, params.bilateral_sigma_intensity, params.bilateral_sigma_px)
     if method == "nlm":
@@ -64,7 +80,7 @@ def flatten_background(image: np.ndarray, *, radius_px: float) -> np.ndarray:
     factor = max(1, int(radius_px // 8))
     small = cv2.resize(image, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
     window = max(3, int(2 * radius_px / factor) | 1)
-    background_small = ndimage.median_filter(small, size=window, mode="reflect")
+    background_small = median_reflect(small, window)
     background = cv2.resize(background_small, (width, height), interpolation=cv2.INTER_LINEAR)
     flattened = image - background
     low, high = float(flattened.min()), float(flattened.max())

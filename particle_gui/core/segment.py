@@ -134,17 +134,26 @@ def label_maximum(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndar
     >>> label_maximum(np.array([1.0, 5.0, 2.0]), np.array([1, 1, 2]), 2).tolist()
     [0.0, 5.0, 2.0]
     """
-    inside = labels > 0
-    values = values[inside]
     peak = np.zeros(count + 1, dtype=values.dtype)  # same dtype: ufunc.at is ~20x faster without casts
-    np.maximum.at(peak, labels[inside], values)
+    # Row blocks bound the temporary copies (~12 bytes per pixel inside particles) on large images.
+    rows = labels.shape[0] if labels.ndim < 2 else max(1, 4 * LOOKUP_BLOCK_PIXELS // max(labels.shape[1], 1))
+    for start in range(0, labels.shape[0], rows):
+        block = labels[start : start + rows]
+        inside = block > 0
+        np.maximum.at(peak, block[inside], values[start : start + rows][inside])
     return peak
 
 
 def _markers_sure_foreground(distance: np.ndarray, clumps: np.ndarray, count: int, fraction: float) -> np.ndarray:
     peak = label_maximum(distance, clumps, count).astype(np.float32)
     peak[0] = np.inf
-    return distance > fraction * lookup(peak, clumps)
+    seeds = np.empty(distance.shape, dtype=bool)
+    rows = max(1, LOOKUP_BLOCK_PIXELS // max(clumps.shape[1], 1))
+    for start in range(0, clumps.shape[0], rows):  # row blocks: no image-sized float temporaries
+        level = np.take(peak, clumps[start : start + rows])
+        level *= fraction  # the same float32 products as ``fraction * level``
+        np.greater(distance[start : start + rows], level, out=seeds[start : start + rows])
+    return seeds
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,10 +268,13 @@ ANNOTATION_THINNESS = 0.25
 
 def annotation_ids(labels: np.ndarray, grey: np.ndarray) -> np.ndarray:
     """Ids of objects that are thin strokes of saturated pixels (burned-in text, not specimen)."""
-    saturated = (grey <= 0.02) | (grey >= 0.98)
+    saturated = grey <= 0.02
+    saturated |= grey >= 0.98
     flat = labels.ravel()
     area = np.bincount(flat)
-    hits = np.bincount(flat, weights=saturated.ravel(), minlength=area.size)
+    # Counting the saturated pixels' labels: exact, and no float64 weights as large as the image.
+    hits = np.bincount(flat[saturated.ravel()], minlength=area.size)
+    del saturated
     fraction = np.divide(hits, area, out=np.zeros(area.size), where=area > 0)
     candidates = np.flatnonzero(fraction >= ANNOTATION_SATURATED_FRACTION)
     candidates = candidates[candidates > 0]
@@ -275,7 +287,9 @@ def annotation_ids(labels: np.ndarray, grey: np.ndarray) -> np.ndarray:
     edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
     edges[:, 1:] |= labels[:, :-1] != labels[:, 1:]
     inside = ((labels > 0) & ~edges).view(np.uint8)
-    distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) + 1.0
+    distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    del inside, edges
+    distance += 1.0
     radius = label_maximum(distance, labels, int(labels.max()))[candidates]
     thin = radius < ANNOTATION_THINNESS * np.sqrt(area[candidates])
     return candidates[thin]

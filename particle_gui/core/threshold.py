@@ -15,6 +15,10 @@ from particle_gui.core.polarity import detect_polarity
 #: smaller peak is not bimodal (pure noise: ~1.0; 88 % of EMPS training images are below).
 BIMODAL_VALLEY_RATIO = 0.7
 
+#: Images whose values span less than this are flat: a blurred constant image varies by float32
+#: rounding only (~1e-7), too little for a 256-bin histogram, and has nothing to threshold.
+FLAT_RANGE = 1e-4
+
 _GLOBAL_METHODS = {
     "otsu": filters.threshold_otsu,
     "li": filters.threshold_li,
@@ -53,8 +57,9 @@ def global_threshold(values: np.ndarray, method: str) -> float:
     if method not in _GLOBAL_METHODS:
         raise ValueError(f"unknown threshold method {method!r}")
     values = np.asarray(values, dtype=np.float32).ravel()
-    if values.min() == values.max():
-        return float(values.min())
+    low, high = float(values.min()), float(values.max())
+    if high - low < FLAT_RANGE:  # constant, or only rounding noise: nothing to separate
+        return high
     return float(_GLOBAL_METHODS[method](values))
 
 

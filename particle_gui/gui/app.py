@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
-import logging.handlers
 import sys
 import time
 from pathlib import Path
 
 import particle_gui
-from particle_gui.gui.settings import log_dir
+from particle_gui.gui.errors import configure_logging
 
 
 def _configure_logging() -> None:
-    folder = log_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(folder / "particle_gui.log", maxBytes=1_000_000, backupCount=3)
-    except OSError:
-        return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("particle_gui").addHandler(handler)
-    logging.getLogger("particle_gui").setLevel(logging.INFO)
+    """The rotating log file under the user's log folder (see :func:`errors.configure_logging`)."""
+    configure_logging()
 
 
 def tune_garbage_collector() -> None:

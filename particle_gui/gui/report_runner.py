@@ -21,7 +21,7 @@ class ReportRunner(QObject):
     -------
     progressed(int, int, str)   steps done, steps in all, what is being done
     finished(object)            the :class:`ReportResult`
-    failed(str, str)            message and details
+    failed(str, str)            message and details (a worker's error is also logged)
     """
 
     progressed = Signal(int, int, str)
@@ -61,7 +61,9 @@ class ReportRunner(QObject):
                 command=("particle-gui (window)", "report", str(folder)),
             )
 
-        worker = create_worker(work)
+        # _ignore_errors: errors go to the handler below only; by default superqt also re-raises
+        # them in the GUI thread, where they end as unhandled exceptions.
+        worker = create_worker(work, _ignore_errors=True)
         worker.returned.connect(self._on_worker_returned)
         worker.errored.connect(self._on_worker_errored)
         worker.finished.connect(self._on_worker_finished)

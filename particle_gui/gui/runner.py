@@ -19,7 +19,7 @@ from particle_gui.core.errors import CancelledError
 from particle_gui.core.export import outline_labels
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline, PipelineResult
-from particle_gui.gui.errors import describe_exception
+from particle_gui.gui.errors import configure_logging, describe_exception
 from particle_gui.gui.overlay import render_overlay_rgba
 
 #: Requests arriving within this delay are merged into one run. Requests that arrive while a
@@ -59,7 +59,7 @@ class PipelineRunner(QObject):
     resultReady(object, int)
         A :class:`RunOutput` and the generation it answers.
     runFailed(str, str)
-        A readable message and the technical details.
+        A readable message (naming the image) and the technical details; the error is logged.
     busyChanged(bool)
     """
 
@@ -69,6 +69,7 @@ class PipelineRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(parent)
+        configure_logging()  # every window has a runner: its log works however the window was started
         self._generation = 0
         self._pending: RunRequest | None = None
         self._in_flight: RunRequest | None = None
@@ -133,7 +134,9 @@ class PipelineRunner(QObject):
             outlines = outline_labels(result.labels)
             return RunOutput(result, outlines, render_overlay_rgba(result, outlines), extra)
 
-        worker = create_worker(work)
+        # _ignore_errors: errors go to the handler below only; by default superqt also re-raises
+        # them in the GUI thread, where they end as unhandled exceptions.
+        worker = create_worker(work, _ignore_errors=True)
         # Bound methods, not lambdas: Qt disconnects them if the runner is deleted first.
         worker.returned.connect(self._on_worker_returned)
         worker.errored.connect(self._on_worker_errored)
@@ -150,7 +153,9 @@ class PipelineRunner(QObject):
         request = self._in_flight
         if isinstance(exc, CancelledError) or request is None or request.generation != self._generation:
             return
-        self.runFailed.emit(*describe_exception(exc, context="The analysis failed"))
+        path = getattr(request.pipeline.image, "path", None)
+        subject = path.name if path is not None else None
+        self.runFailed.emit(*describe_exception(exc, context="The analysis failed", subject=subject))
 
     def _on_worker_finished(self) -> None:
         self._in_flight = None

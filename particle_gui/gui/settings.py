@@ -13,7 +13,8 @@ from typing import Any
 
 from platformdirs import user_config_dir, user_log_dir
 
-from particle_gui.core.export import atomic_write_text
+from particle_gui.core.errors import ExportError
+from particle_gui.core.export import atomic_write_text, describe_os_error
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
@@ -60,7 +61,17 @@ class Settings:
             return cls()
 
     def save(self) -> None:
+        """Write the settings atomically (a crash mid-write keeps the previous file).
+
+        Raises
+        ------
+        ExportError
+            The settings folder cannot be created or the file cannot be written.
+        """
         folder = config_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"Cannot create the settings folder {folder}: {describe_os_error(exc)}.") from exc
         payload = {"version": SETTINGS_VERSION, **self.__dict__}
         atomic_write_text(folder / "settings.json", json.dumps(payload, indent=1))
