@@ -96,7 +96,9 @@ def soak(image_path: Path, *, changes: int, edits: int, seed: int, warmup: int =
     def check_delivered(result) -> None:
         document = controller.current
         if "edit" not in result.stages_run and result.params != document.params:
-            stale.append(f"a result for other parameters was shown ({len(stale) + 1})")
+            differ = [f.name for f in dataclasses.fields(result.params)
+                      if getattr(result.params, f.name) != getattr(document.params, f.name)]
+            stale.append(f"a result for other parameters was shown (stages {result.stages_run}, differ in {differ})")
 
     controller.resultChanged.connect(check_delivered)
     controller.open_image(image_path)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,6 @@ import cv2
 import numpy as np
 import pandas as pd
 import tifffile
-from skimage.segmentation import find_boundaries
 
 from particle_gui.core.databar import to_uint8
 from particle_gui.core.errors import ExportError
@@ -53,10 +54,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     Raises
     ------
     ExportError
-        The folder does not exist or is not writable, the disk is full, or ``path`` is a folder.
+        The folder does not exist or is not writable, the disk is full, or ``path`` is a folder;
+        the message names the file and says why in words.
     """
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    # At most 40 characters of the name (160 bytes), so that the temporary name fits the
+    # 255-byte limit wherever the name itself does.
+    temporary = path.with_name(f".{path.name[:40]}.{secrets.token_hex(6)}.tmp")
     created = False
     try:
         # O_EXCL: never follow or clobber anything already there; mode 0o666 honours the umask.
@@ -71,7 +75,34 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         if created:
             with contextlib.suppress(OSError):
                 temporary.unlink()
-        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+        raise ExportError(f"Cannot write {path}: {describe_os_error(exc)}.") from exc
+
+
+#: What common write failures mean, in words (``errno`` -> explanation).
+_WRITE_ERRORS = {
+    errno.ENOSPC: "the disk is full",
+    getattr(errno, "EDQUOT", -1): "the disk quota is used up",  # not defined on Windows
+    errno.EFBIG: "the file is larger than this disk or account allows",
+    errno.EACCES: "permission denied (the folder is not writable)",
+    errno.EPERM: "permission denied (the folder is not writable)",
+    errno.EROFS: "the disk is read-only",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "part of the folder path is a file, not a folder",
+    errno.EISDIR: "a folder of that name is in the way",
+    errno.ENAMETOOLONG: "the file name or path is too long",
+    errno.EIO: "input/output error (a failing disk or a lost network share)",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OS error in words, with the system's own text.
+
+    >>> describe_os_error(OSError(errno.ENOSPC, "No space left on device"))
+    'the disk is full (No space left on device)'
+    """
+    meaning = _WRITE_ERRORS.get(exc.errno) if exc.errno is not None else None
+    system = exc.strerror or str(exc)
+    return f"{meaning} ({system})" if meaning else system
 
 
 def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> None:
@@ -130,6 +161,10 @@ def write_particles_excel(path: str | Path, table: pd.DataFrame, summary: Summar
                 rows = [(key, ", ".join(f"{x:.6g}" for x in value) if isinstance(value, (list, tuple)) else value)
                         for key, value in flat.items()]
                 pd.DataFrame(rows, columns=["statistic", "value"]).to_excel(writer, sheet_name="summary", index=False)
+                if summary.shape_classes:
+                    pd.DataFrame([asdict(c) for c in summary.shape_classes]).to_excel(
+                        writer, sheet_name="shape classes", index=False
+                    )
     except ImportError as exc:
         raise ExportError("Excel export needs the openpyxl package.") from exc
     atomic_write_bytes(path, buffer.getvalue())
@@ -204,8 +239,29 @@ def render_overlay(
         bar = (1 - DATA_BAR_TINT_ALPHA) * bar + DATA_BAR_TINT_ALPHA * np.asarray(DATA_BAR_TINT_RGB, np.float32)
         rgb[data_bar_first_row:] = np.clip(bar + 0.5, 0, 255).astype(np.uint8)
     if labels.size and labels.max() > 0:
-        rgb[find_boundaries(labels, mode="inner")] = OUTLINE_RGB
+        rgb[inner_boundaries(labels)] = OUTLINE_RGB
     return rgb
+
+
+def inner_boundaries(labels: np.ndarray) -> np.ndarray:
+    """Particle pixels with a 4-neighbour of another label: ``find_boundaries(labels, mode="inner")``
+    of scikit-image, with boolean temporaries only (its dilation and erosion copy the labels twice).
+
+    >>> labels = np.zeros((4, 5), np.int32); labels[1:3, 1:4] = 1
+    >>> inner_boundaries(labels).astype(int).tolist()
+    [[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]]
+    """
+    boundary = np.zeros(labels.shape, dtype=bool)
+    for axis in (0, 1):
+        before = [slice(None), slice(None)]
+        after = [slice(None), slice(None)]
+        before[axis], after[axis] = slice(None, -1), slice(1, None)
+        differs = labels[tuple(before)] != labels[tuple(after)]
+        boundary[tuple(before)] |= differs
+        boundary[tuple(after)] |= differs
+        del differs
+    boundary &= labels != 0
+    return boundary
 
 
 def write_overlay_png(path: str | Path, rgb: np.ndarray) -> None:
@@ -255,7 +311,16 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         "data_bar_rows": result.data_bar.height if result.data_bar is not None else 0,
         "scale_bar_px": result.scale_bar.length_px if result.scale_bar is not None else None,
         "warnings": "; ".join(result.warnings if warnings is None else warnings),
+        "shape_classes": shape_class_text(summary),
     }
+
+
+def shape_class_text(summary: Summary) -> str:
+    """Per-class counts and D50 in one line, e.g. ``round 40 (D50 31.2 nm); elongated 3 (D50 80.1 nm)``."""
+    return "; ".join(
+        f"{c.shape_class} {c.count}" + (f" (D50 {c.d50:.4g} {summary.unit})" if c.d50 is not None else "")
+        for c in summary.shape_classes
+    )
 
 
 def failed_row(name: str, reason: str) -> dict[str, Any]:

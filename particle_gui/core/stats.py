@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -44,8 +45,20 @@ class SizeFamily:
 
 
 @dataclass(frozen=True)
+class ClassSummary:
+    """Size statistics of the particles of one shape class (lengths in the summary's unit)."""
+
+    shape_class: str
+    count: int
+    fraction: float
+    d10: float | None = None
+    d50: float | None = None
+    d90: float | None = None
+
+
+@dataclass(frozen=True)
 class Summary:
-    """Summary of one size distribution (all lengths in ``unit``)."""
+    """Summary of one size distribution (all lengths in ``unit``); ``shape_classes`` per class."""
 
     count: int
     unit: str
@@ -60,12 +73,31 @@ class Summary:
     d50_ci95: tuple[float, float] | None = None
     lognormal: LogNormalFit | None = None
     families: tuple[SizeFamily, ...] = field(default=())
+    shape_classes: tuple[ClassSummary, ...] = field(default=())
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *, unit: str = "px") -> Summary:
+#: scipy.stats distributions keep per-call state on shared objects; two summaries computed at once
+#: in two threads (the analysis worker and the editor's) crashed the process once. One at a time.
+_SUMMARY_LOCK = threading.Lock()
+
+
+def summarise(*args, **kwargs) -> Summary:
+    """Summarise a size distribution (thread-safe wrapper of :func:`_summarise`, same arguments)."""
+    with _SUMMARY_LOCK:
+        return _summarise(*args, **kwargs)
+
+
+def _summarise(
+    diameters: np.ndarray,
+    params: SummaryParams = SummaryParams(),
+    *,
+    unit: str = "px",
+    classes: np.ndarray | None = None,
+    fits: bool = True,
+) -> Summary:
     """Summarise a size distribution.
 
     Parameters
@@ -76,6 +108,11 @@ def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *,
         Bootstrap resamples, largest number of families, random seed.
     unit : str
         Unit of ``diameters``, carried into the summary.
+    classes : ndarray of str, shape (N,), optional
+        Shape class of each particle; gives ``shape_classes`` (see :func:`class_summaries`).
+    fits : bool
+        False leaves out the bootstrap intervals, the log-normal fit and the families (the
+        costly part), e.g. for an immediate update while the user edits.
 
     Returns
     -------
@@ -89,10 +126,12 @@ def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *,
     (3, 10.0)
     """
     d = np.asarray(diameters, dtype=np.float64)
-    d = d[np.isfinite(d) & (d > 0)]
+    valid = np.isfinite(d) & (d > 0)
+    d = d[valid]
     n = d.size
     if n == 0:
         return Summary(count=0, unit=unit)
+    by_class = class_summaries(d, np.asarray(classes, dtype=object)[valid]) if classes is not None else ()
     d10, d50, d90 = (float(v) for v in np.percentile(d, [10, 50, 90]))
     logs = np.log(d)
     base = dict(
@@ -105,8 +144,9 @@ def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *,
         d90=d90,
         geometric_mean=float(np.exp(logs.mean())),
         gsd=float(np.exp(logs.std(ddof=1))) if n > 1 else 1.0,
+        shape_classes=by_class,
     )
-    if n < MIN_FOR_FIT:
+    if n < MIN_FOR_FIT or not fits:
         return Summary(**base)
     rng = np.random.default_rng(params.seed)
     mean_ci, d50_ci = bootstrap_ci(d, resamples=params.bootstrap_samples, rng=rng)
@@ -117,6 +157,30 @@ def summarise(diameters: np.ndarray, params: SummaryParams = SummaryParams(), *,
         lognormal=fit_lognormal(d),
         families=size_families(d, max_families=params.max_families, seed=params.seed),
     )
+
+
+def class_summaries(diameters: np.ndarray, classes: np.ndarray) -> tuple[ClassSummary, ...]:
+    """Count, fraction and D10/D50/D90 per shape class.
+
+    Classes come in the order of :data:`particle_gui.core.shape_classes.SHAPE_CLASSES`, then any
+    others (such as "unclassified"); only classes with particles are listed.
+
+    >>> [(c.shape_class, c.count, c.d50) for c in class_summaries(np.array([1.0, 2.0, 3.0]),
+    ...                                                          np.array(["rod", "round", "round"]))]
+    [('round', 2, 2.5), ('rod', 1, 1.0)]
+    """
+    from particle_gui.core.shape_classes import class_order
+
+    d = np.asarray(diameters, dtype=np.float64)
+    names = np.asarray(classes, dtype=object).astype(str)
+    if d.shape != names.shape:
+        raise ValueError("diameters and classes must have the same length")
+    out = []
+    for name in class_order(names):
+        part = d[names == name]
+        d10, d50, d90 = (float(v) for v in np.percentile(part, [10, 50, 90]))
+        out.append(ClassSummary(name, int(part.size), part.size / max(d.size, 1), d10, d50, d90))
+    return tuple(out)
 
 
 def bootstrap_ci(

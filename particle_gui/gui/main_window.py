@@ -30,6 +30,7 @@ from particle_gui.gui.autosave import Autosaver
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.edit_actions import EditActions
 from particle_gui.gui.editing import Editor
+from particle_gui.gui.overlay import OVERLAY_MODES
 from particle_gui.gui.report_runner import ReportRunner
 from particle_gui.gui.settings import Settings
 from particle_gui.gui.widgets.canvas import ImageCanvas
@@ -39,6 +40,7 @@ from particle_gui.gui.widgets.message_bar import MessageBar
 from particle_gui.gui.widgets.params_panel import ParamsPanel
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget
 from particle_gui.gui.widgets.scale_bar_dialog import ask_scale_bar_length
+from particle_gui.gui.widgets.shape_legend import ShapeLegend
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
 from particle_gui.gui.widgets.summary_panel import SummaryPanel
@@ -194,7 +196,8 @@ class MainWindow(QMainWindow):
         self.overlay_check = QCheckBox("Overlay")
         self.overlay_check.setChecked(True)
         self.overlay_mode_combo = QComboBox()
-        self.overlay_mode_combo.addItems(["outline", "filled"])
+        self.overlay_mode_combo.addItems(list(OVERLAY_MODES))
+        self.overlay_mode_combo.setToolTip("Outlines, filled particles, or particles coloured by shape class")
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(90)
@@ -202,6 +205,9 @@ class MainWindow(QMainWindow):
         self.opacity_slider.setToolTip("Overlay opacity")
         for widget in (self.overlay_check, self.overlay_mode_combo, QLabel(" Opacity "), self.opacity_slider):
             toolbar.addWidget(widget)
+        self.shape_legend = ShapeLegend()
+        self.shape_legend_action = toolbar.addWidget(self.shape_legend)
+        self.shape_legend_action.setVisible(False)
         self._refresh_recent_menu()
 
     def _connect(self) -> None:
@@ -226,6 +232,8 @@ class MainWindow(QMainWindow):
         self.overlay_check.toggled.connect(self.overlay_action.setChecked)
         self.overlay_action.toggled.connect(self.overlay_check.setChecked)
         self.overlay_mode_combo.currentTextChanged.connect(self.canvas.set_overlay_mode)
+        self.overlay_mode_combo.currentTextChanged.connect(
+            lambda mode: self.shape_legend_action.setVisible(mode == "shape"))
         self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
 
     # --- controller -> view -----------------------------------------------------------------------
@@ -250,7 +258,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_result(result, document.outlines, document.overlay_rgba)
         else:
             self.canvas.set_result(result)
-        widgets = [self.size_histogram, self.shape_plot, self.summary_panel, self.particle_table]
+        widgets = [self.size_histogram, self.shape_plot, self.summary_panel, self.particle_table, self.shape_legend]
         if result.stages_run != ("edit",):  # a hand edit leaves the intensities and the threshold as they were
             widgets.append(self.intensity_histogram)
         for widget in widgets:

@@ -12,7 +12,7 @@ from particle_gui.core.databar import ScaleBar
 from particle_gui.core.export import display_image_uint8, outline_labels
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.gui.overlay import SELECTED_FILL_ALPHA, SELECTED_RGBA, render_overlay_rgba
+from particle_gui.gui.overlay import OVERLAY_MODES, SELECTED_FILL_ALPHA, SELECTED_RGBA, render_overlay_rgba
 from particle_gui.gui.widgets.edit_tools import CanvasTools
 
 class ImageCanvas(QWidget):
@@ -141,8 +141,8 @@ class ImageCanvas(QWidget):
         self._selection_item.setVisible(self._overlay_visible and bool(self._selection))
 
     def set_overlay_mode(self, mode: str) -> None:
-        """``"outline"`` or ``"filled"``."""
-        if mode not in ("outline", "filled"):
+        """``"outline"``, ``"filled"`` or ``"shape"`` (particles coloured by shape class)."""
+        if mode not in OVERLAY_MODES:
             raise ValueError(mode)
         self._overlay_mode = mode
         self._redraw_overlay()

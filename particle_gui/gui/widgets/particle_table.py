@@ -51,6 +51,8 @@ _KNOWN_COLUMNS: dict[str, tuple[str, str | None]] = {
     "solidity": ("Solidity", None),
     "mean_intensity": ("Mean intensity", None),
     "touches_edge": ("Touches edge", None),
+    "shape_class": ("Shape", None),
+    "shape_confidence": ("Shape confidence", None),
 }
 _ROOT = QModelIndex()
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -242,7 +244,7 @@ class ParticleTableModel(QAbstractTableModel):
                 return format_number(value)
             if kind == "bool":
                 return "yes" if value else "no"
-            return str(value)
+            return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
         if role == _ALIGNMENT:
             return _ALIGN_NUMBER if self._columns[column].kind in ("int", "float") else _ALIGN_TEXT
         if role == _TOOLTIP and self._columns[column].kind == "float":
@@ -261,8 +263,10 @@ class ParticleTableModel(QAbstractTableModel):
 
 def _sort_key(series: pd.Series, kind: str) -> np.ndarray:
     """Values to sort by: floats (NaN sorts last), or text ranks for a text column."""
-    if kind == "text":
-        return np.unique(series.astype(str).to_numpy(), return_inverse=True)[1].astype(np.float64)
+    if kind == "text":  # alphabetical ranks; missing values last
+        ranks = np.unique(series.fillna("").astype(str).to_numpy(), return_inverse=True)[1].astype(np.float64)
+        ranks[series.isna().to_numpy()] = np.nan
+        return ranks
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

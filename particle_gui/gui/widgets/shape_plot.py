@@ -107,7 +107,7 @@ class ShapePlotWidget(QWidget):
     def set_result(self, result: PipelineResult | None) -> None:
         """Plot the particles of ``result``; None clears the plot."""
         self._result = result
-        if self.isVisible() or result is None:
+        if (self.isVisible() and not self.visibleRegion().isEmpty()) or result is None:  # not behind a tab
             self._redraw()
         else:
             self._stale = True
@@ -121,6 +121,10 @@ class ShapePlotWidget(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._catch_up()
         super().showEvent(event)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override): brought to the front of its tab
+        self._catch_up()
+        super().paintEvent(event)
 
     def _catch_up(self) -> None:
         if self._stale:

@@ -9,9 +9,11 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.shape_classes import CLASS_COLUMN, UNCLASSIFIED, class_order
+from particle_gui.gui.overlay import shape_class_rgb
 
 #: Bin settings: 0 means numpy's "auto" rule, capped at ``MAX_AUTO_BINS``.
 AUTO_BINS = 0
@@ -86,6 +88,8 @@ class SizeHistogramWidget(QWidget):
         self._result: PipelineResult | None = None
         self._diameters = np.zeros(0)
         self._ids = np.zeros(0, dtype=np.int64)
+        self._classes = np.zeros(0, dtype=object)
+        self._class_bars: list[tuple[str, pg.BarGraphItem]] = []
         self._selection: tuple[int, ...] = ()
         self._counts = np.zeros(0, dtype=np.int64)
         self._x_label = "ECD"
@@ -97,6 +101,9 @@ class SizeHistogramWidget(QWidget):
         self._bins_spin.setToolTip(f"Number of bins; 'auto' uses numpy's rule (at most {MAX_AUTO_BINS}).")
         self._bins_spin.setKeyboardTracking(False)
         self._bins_spin.valueChanged.connect(self._on_bins_spin_value_changed)
+        self._by_class_check = QCheckBox("By shape class")
+        self._by_class_check.setToolTip("Stack the bars by shape class (colours as in the shape overlay).")
+        self._by_class_check.toggled.connect(self._on_by_class_check_toggled)
 
         self._plot = pg.PlotWidget(background="w")
         self._build_plot()
@@ -104,6 +111,7 @@ class SizeHistogramWidget(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Bins"))
         controls.addWidget(self._bins_spin)
+        controls.addWidget(self._by_class_check)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -167,6 +175,16 @@ class SizeHistogramWidget(QWidget):
         return self._bins_spin
 
     @property
+    def by_class_check(self) -> QCheckBox:
+        """Stack the histogram by shape class."""
+        return self._by_class_check
+
+    @property
+    def class_counts(self) -> dict[str, np.ndarray]:
+        """Per-class bar heights currently shown (empty unless stacked by class)."""
+        return {name: np.asarray(bar.opts["height"]) for name, bar in self._class_bars}
+
+    @property
     def plot_item(self) -> pg.PlotItem:
         return self._plot.getPlotItem()
 
@@ -191,12 +209,16 @@ class SizeHistogramWidget(QWidget):
         if result is None:
             self._diameters = np.zeros(0)
             self._ids = np.zeros(0, dtype=np.int64)
+            self._classes = np.zeros(0, dtype=object)
             self._x_label = "ECD"
         else:
             column = result.particles[size_column(result)].to_numpy(dtype=np.float64)
             keep = np.isfinite(column) & (column > 0)
             self._diameters = column[keep]
             self._ids = result.particles["id"].to_numpy(dtype=np.int64)[keep]
+            particles = result.particles
+            names = particles[CLASS_COLUMN].fillna(UNCLASSIFIED).astype(str) if CLASS_COLUMN in particles else None
+            self._classes = names.to_numpy()[keep] if names is not None else np.zeros(0, dtype=object)
             self._x_label = f"ECD ({result.calibration.unit})"
             for name, line in self._percentile_lines:
                 line.label.setFormat(f"{name} = {{value:.4g}} {result.calibration.unit}")
@@ -232,6 +254,10 @@ class SizeHistogramWidget(QWidget):
     def _redraw(self) -> None:
         d = self._diameters
         summary = self._result.summary if self._result is not None else None
+        for _, bar in self._class_bars:
+            self.plot_item.removeItem(bar)
+            self._legend.removeItem(bar)
+        self._class_bars = []
         if d.size == 0 or summary is None:
             self._counts = np.zeros(0, dtype=np.int64)
             self._bars.setOpts(x0=[], width=[], height=[])
@@ -247,7 +273,10 @@ class SizeHistogramWidget(QWidget):
         counts, _ = np.histogram(d, bins=edges)
         self._counts = counts
         self._bars.setOpts(x0=edges[:-1], width=np.diff(edges), height=counts)
-        self._bars.setVisible(True)
+        stacked = self._by_class_check.isChecked() and self._classes.size == d.size
+        self._bars.setVisible(not stacked)
+        if stacked:
+            self._draw_class_bars(edges)
         self._legend.setVisible(True)
         self._draw_fit(edges, d.size)
         self._draw_cumulative(d)
@@ -257,6 +286,18 @@ class SizeHistogramWidget(QWidget):
                 line.setValue(value)
         self._draw_selection()
         self.plot_item.vb.enableAutoRange()
+
+    def _draw_class_bars(self, edges: np.ndarray) -> None:
+        """One bar series per shape class, stacked, in class order, each with a legend entry."""
+        bottom = np.zeros(edges.size - 1)
+        for name in class_order(self._classes):
+            counts, _ = np.histogram(self._diameters[self._classes == name], bins=edges)
+            bar = pg.BarGraphItem(x0=edges[:-1], width=np.diff(edges), y0=bottom.copy(), height=counts,
+                                  brush=(*shape_class_rgb(name), 200), pen=BAR_PEN)
+            self.plot_item.addItem(bar)
+            self._legend.addItem(bar, f"{name} ({int(counts.sum())})")
+            self._class_bars.append((name, bar))
+            bottom += counts
 
     def _draw_fit(self, edges: np.ndarray, count: int) -> None:
         fit = self._result.summary.lognormal if self._result is not None else None
@@ -292,6 +333,9 @@ class SizeHistogramWidget(QWidget):
             self._bins_spin.setValue(MIN_BINS if value > self._bins_shown else AUTO_BINS)
             return
         self._bins_shown = value
+        self._redraw()
+
+    def _on_by_class_check_toggled(self, _checked: bool) -> None:
         self._redraw()
 
     def _on_view_resized(self) -> None:

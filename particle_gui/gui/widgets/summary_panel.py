@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, Summary
+from particle_gui.core.shape_classes import CLASS_COLUMN, UNCLASSIFIED
+from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, ClassSummary, Summary, class_summaries
 
 #: A Kolmogorov-Smirnov p-value below this rejects the log-normal fit.
 KS_ALPHA = 0.05
@@ -63,6 +65,28 @@ def summary_rows(result: PipelineResult) -> list[tuple[str, str]]:
         weight = format_number(100 * family.weight, "%")
         text = f"{index}: {weight} by number, median {format_number(family.median, u)}, GSD {format_number(family.gsd)}"
         rows.append(("Size families" if index == 1 else "", text))
+    rows += shape_class_rows(result)
+    return rows
+
+
+def result_class_summaries(result: PipelineResult) -> tuple[ClassSummary, ...]:
+    """Count and D10/D50/D90 per shape class, from the particle table (so also after hand edits)."""
+    table = result.particles
+    column = "ecd_nm" if "ecd_nm" in table.columns and result.calibration.pixel_size_nm is not None else "ecd"
+    if CLASS_COLUMN not in table.columns or column not in table.columns:
+        return ()
+    d = table[column].to_numpy(dtype=np.float64)
+    keep = np.isfinite(d) & (d > 0)
+    return class_summaries(d[keep], table[CLASS_COLUMN].fillna(UNCLASSIFIED).astype(str).to_numpy()[keep])
+
+
+def shape_class_rows(result: PipelineResult) -> list[tuple[str, str]]:
+    """One row per shape class: count, share by number, D50."""
+    rows = []
+    for index, c in enumerate(result_class_summaries(result)):
+        share = format_number(100 * c.fraction, "%")
+        rows.append(("Shape classes" if index == 0 else "",
+                     f"{c.shape_class}: {c.count} ({share}), D50 {format_number(c.d50, result.summary.unit)}"))
     return rows
 
 
