@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 import particle_gui
 from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, find_inputs, images_in_folder, run_batch
+from particle_gui.core.dl import ModelError, load_model
 from particle_gui.core.errors import CalibrationError, ExportError, ParamsError
 from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import METHODS, PipelineParams
@@ -73,7 +74,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``analyze`` and ``report``: output folder, parameters, calibration."""
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
     parser.add_argument("--params", type=Path, metavar="FILE.json", help="analysis parameters saved by the GUI")
-    parser.add_argument("--method", choices=METHODS, help="segmentation method (default: from --params, else classical)")
+    parser.add_argument("--method", choices=METHODS, help="segmentation method: classical (thresholding) or dl (the U-Net shipped with the app); default: from --params, else classical")
     parser.add_argument(
         "--pixel-size", type=_length_nm, metavar="LENGTH", dest="pixel_size_nm",
         help="pixel size with a unit, e.g. 2.5nm; used when the file has no calibration metadata "
@@ -128,7 +129,9 @@ def _load_params(args: argparse.Namespace) -> PipelineParams:
             params = PipelineParams.load(args.params)
         if args.method is not None:
             params = dataclasses.replace(params, method=args.method)
-    except ParamsError as exc:
+        if params.method == "dl":  # a missing or damaged model is a usage error, not one failure per image
+            load_model()
+    except (ParamsError, ModelError) as exc:
         args.subparser.error(str(exc))
     return params
 

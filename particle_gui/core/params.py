@@ -148,15 +148,33 @@ class EdgeParams:
 
 @dataclass(frozen=True)
 class SummaryParams:
-    """Distribution statistics."""
+    """Distribution statistics, and the shape classes they are broken down by."""
 
     bootstrap_samples: int = _param(1000, label="Bootstrap resamples", minimum=100, maximum=100000, step=100)
     max_families: int = _param(3, label="Largest number of size families", minimum=1, maximum=3, step=1)
     seed: int = _param(0, label="Random seed", minimum=0, maximum=2**31 - 1, step=1)
+    classify_shapes: bool = _param(
+        True, label="Classify particle shapes",
+        help="Round, elongated, square, triangle, hexagon or irregular, by a small neural network (shape_class column).",
+    )
+
+
+@dataclass(frozen=True)
+class DlParams:
+    """Deep-learning segmentation (method ``dl``): thresholds on the network's cached probabilities."""
+
+    probability: float = _param(
+        0.5, label="Particle probability", minimum=0.05, maximum=0.95, step=0.01,
+        help="Pixels more likely than this to be particle are particle; the same level marks seed cores.",
+    )
+    expected_diameter_px: float = _param(
+        0.0, label="Expected particle diameter", minimum=0.0, maximum=5000.0, step=1.0, unit="px",
+        help="The image is rescaled so particles have the size the network was trained on; 0 = estimate it.",
+    )
 
 
 #: Stage names in pipeline order, each with the params attribute that feeds it.
-STAGE_FIELDS: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "summary")
+STAGE_FIELDS: tuple[str, ...] = ("region", "preprocess", "threshold", "dl", "clean", "split", "edge", "summary")
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,7 @@ class PipelineParams:
     region: RegionParams = field(default_factory=RegionParams)
     preprocess: PreprocessParams = field(default_factory=PreprocessParams)
     threshold: ThresholdParams = field(default_factory=ThresholdParams)
+    dl: DlParams = field(default_factory=DlParams)
     clean: CleanParams = field(default_factory=CleanParams)
     split: SplitParams = field(default_factory=SplitParams)
     edge: EdgeParams = field(default_factory=EdgeParams)
@@ -221,12 +240,14 @@ class PipelineParams:
         return cls.from_json(text)
 
 
-METHODS: tuple[str, ...] = ("classical",)
+#: Segmentation methods: thresholding (``classical``) or the U-Net's probabilities (``dl``).
+METHODS: tuple[str, ...] = ("classical", "dl")
 
 _STAGE_CLASSES = {
     "region": RegionParams,
     "preprocess": PreprocessParams,
     "threshold": ThresholdParams,
+    "dl": DlParams,
     "clean": CleanParams,
     "split": SplitParams,
     "edge": EdgeParams,

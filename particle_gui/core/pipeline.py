@@ -16,12 +16,16 @@ import pandas as pd
 
 from particle_gui.core.calibration import Calibration, UNCALIBRATED
 from particle_gui.core.databar import DataBar, ScaleBar, detect_data_bar, detect_scale_bar
-from particle_gui.core.errors import CancelledError
+from particle_gui.core.dl import ProbabilityMaps, predict_probabilities
+from particle_gui.core.dl_segment import probability_mask, split_probabilities
+from particle_gui.core.errors import CalibrationError, CancelledError
 from particle_gui.core.loading import LoadedImage
-from particle_gui.core.measure import add_calibrated_columns, measure_particles
+from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
+from particle_gui.core.measure import add_calibrated_columns, large_particle_warning, measure_particles
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
 from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
+from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
 from particle_gui.core.stats import Summary, summarise
 from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
 
@@ -133,7 +137,8 @@ class Pipeline:
         params : PipelineParams
         calibration : Calibration
         progress : callable, optional
-            Called as ``progress(stage_name, index, total)`` before each stage.
+            Called as ``progress(stage_name, index, total)`` before each stage, and with method
+            ``dl`` as ``progress("inference", tiles_done, tiles_total)`` while the network runs.
         should_cancel : callable, optional
             Checked at every stage boundary; when it returns True, :class:`CancelledError`
             is raised and the cache keeps the stages already computed.
@@ -141,9 +146,23 @@ class Pipeline:
         Returns
         -------
         PipelineResult
+
+        Raises
+        ------
+        CalibrationError
+            The pixel size is not a plausible microscope calibration (0, negative, not finite,
+            or outside :data:`~particle_gui.core.metadata.PLAUSIBLE_PIXEL_NM`).
+        CancelledError
+            ``should_cancel`` returned True.
         """
         ran: list[str] = []
         pixel_size = calibration.pixel_size_nm
+        if pixel_size is not None and not plausible_pixel_nm(pixel_size):
+            low, high = PLAUSIBLE_PIXEL_NM
+            raise CalibrationError(
+                f"The pixel size {pixel_size:g} nm ({calibration.source.replace('_', ' ')}) is not plausible for a "
+                f"microscope image (expected {low:g} to {high:g} nm); correct the calibration."
+            )
 
         def boundary(index: int) -> None:
             if should_cancel is not None and should_cancel():
@@ -161,10 +180,22 @@ class Pipeline:
         pre = self._stage("preprocess", key, lambda: _frozen(preprocess(self.image.grey, params.preprocess)), ran)
 
         boundary(2)
-        # Internal caches (not stages of their own): what a threshold or split change leaves unchanged.
-        analysis = self._stage("histogram", key, lambda: analyse_histogram(pre, analysis_rows=rows), [])
-        key = (key, params.threshold)
-        thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, rows, analysis), ran)
+        if params.method == "dl":  # the network's probabilities, once per image; thresholds act on them
+            maps = self._stage(
+                "inference",
+                (params.dl.expected_diameter_px,),
+                lambda: self._dl_maps(params, progress, should_cancel),
+                ran,
+            )
+            key = (key, params.method, params.dl)
+            thresholded = self._stage(
+                "threshold", key, lambda: probability_mask(maps, params.dl.probability, analysis_rows=rows), ran
+            )
+        else:
+            # Internal caches (not stages of their own): what a threshold or split change leaves unchanged.
+            analysis = self._stage("histogram", key, lambda: analyse_histogram(pre, analysis_rows=rows), [])
+            key = (key, params.threshold)
+            thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, rows, analysis), ran)
 
         boundary(3)
         uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
@@ -174,9 +205,15 @@ class Pipeline:
         )
 
         boundary(4)
-        prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])
-        key = (key, params.split)
-        split = self._stage("split", key, lambda: _frozen(split_particles(mask, params.split, prepared=prepared)), ran)
+        if params.method == "dl":
+            key = (key, params.split)
+            split = self._stage(
+                "split", key, lambda: _frozen(split_probabilities(mask, maps, params.split, params.dl.probability)), ran
+            )
+        else:
+            prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])
+            key = (key, params.split)
+            split = self._stage("split", key, lambda: _frozen(split_particles(mask, params.split, prepared=prepared)), ran)
 
         boundary(5)
         key = (key, params.edge)
@@ -196,17 +233,32 @@ class Pipeline:
             ),
             ran,
         )
+        # Shape classes: an internal cache on top of measure's, so summary changes never re-run the network.
+        measured, classify = table_px, params.summary.classify_shapes
+        table_px, shape_warning = self._stage(
+            "shapes",
+            (key, classify),
+            lambda: add_shape_columns(measured, self.image.grey, labels, enabled=classify),
+            [],
+        )
         particles = add_calibrated_columns(table_px, pixel_size)
 
         boundary(7)
         key = (key, params.summary, pixel_size)
         diameters = particles["ecd_nm"] if pixel_size is not None else particles["ecd"]
+        classes = particles[CLASS_COLUMN].to_numpy()
         summary = self._stage(
-            "summary", key, lambda: summarise(diameters.to_numpy(), params.summary, unit=calibration.unit), ran
+            "summary",
+            key,
+            lambda: summarise(diameters.to_numpy(), params.summary, unit=calibration.unit, classes=classes),
+            ran,
         )
         warnings = list(self.image.warnings) + list(thresholded.warnings)
         if summary.count == 0:
             warnings.append("No particles were found with these parameters.")
+        warnings.extend([shape_warning] if shape_warning else [])
+        large = large_particle_warning(table_px["area"].to_numpy(), rows * self.image.shape[1])
+        warnings.extend([large] if large else [])
         return PipelineResult(
             params=params,
             calibration=calibration,
@@ -222,6 +274,17 @@ class Pipeline:
             summary=summary,
             warnings=tuple(warnings),
             stages_run=tuple(ran),
+        )
+
+    def _dl_maps(
+        self, params: PipelineParams, progress: ProgressCallback | None, should_cancel: Callable[[], bool] | None
+    ) -> ProbabilityMaps:
+        report = None if progress is None else (lambda done, total: progress("inference", done, total))
+        return predict_probabilities(
+            self.image.grey,
+            expected_diameter_px=params.dl.expected_diameter_px,
+            progress=report,
+            should_cancel=should_cancel,
         )
 
     @staticmethod

@@ -17,13 +17,14 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
-from particle_gui.core.params import PipelineParams
+from particle_gui.core.params import METHODS, PipelineParams
 
 #: Groups shown, with their titles; ``summary`` settings stay in the JSON presets.
 GROUP_TITLES = {
     "region": "Region",
     "preprocess": "Denoise and contrast",
     "threshold": "Threshold",
+    "dl": "Deep learning",
     "clean": "Clean-up",
     "split": "Split touching particles",
     "edge": "Particles to keep",
@@ -45,6 +46,11 @@ DEPENDS_ON = {
     ("split", "sure_foreground_fraction"): ("mode", ("sure_foreground",)),
 }
 
+
+#: Groups shown only for some segmentation methods.
+METHOD_GROUPS = {"threshold": ("classical",), "dl": ("dl",)}
+#: What each method is, for the method box's tooltip.
+METHOD_HELP = "classical: thresholding and a distance-map watershed; dl: a U-Net trained on EM images (slower first run)."
 
 #: Slider ranges narrower than the accepted values.
 SLIDER_MAXIMUM = {"min_area_px": 5000.0, "min_area_nm2": 1e6}
@@ -70,8 +76,11 @@ class ParamsPanel(QWidget):
         self._updating = False
         content = QWidget()
         column = QVBoxLayout(content)
+        column.addWidget(self._build_method_box())
+        self._groups: dict[str, QGroupBox] = {}
         for group, title in GROUP_TITLES.items():
-            column.addWidget(self._build_group(group, title))
+            self._groups[group] = self._build_group(group, title)
+            column.addWidget(self._groups[group])
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -82,6 +91,24 @@ class ParamsPanel(QWidget):
         self.set_params(self._params)
 
     # --- building -----------------------------------------------------------------------------
+
+    def _build_method_box(self) -> QGroupBox:
+        box = QGroupBox("Segmentation")
+        form = QFormLayout(box)
+        self._method = QComboBox()
+        self._method.setObjectName("method")
+        self._method.addItems(list(METHODS))
+        self._method.setToolTip(METHOD_HELP)
+        self._method.currentTextChanged.connect(self._on_method_changed)
+        form.addRow(QLabel("Method"), self._method)
+        return box
+
+    def _on_method_changed(self, method: str) -> None:
+        if self._updating or method == self._params.method:
+            return
+        self._params = dataclasses.replace(self._params, method=method)
+        self._update_visibility()
+        self.paramsEdited.emit(self._params)
 
     def _build_group(self, group: str, title: str) -> QGroupBox:
         box = QGroupBox(title)
@@ -141,6 +168,7 @@ class ParamsPanel(QWidget):
         self._params = params
         self._updating = True
         try:
+            self._method.setCurrentText(params.method)
             for (group, name), control in self._controls.items():
                 value = getattr(getattr(params, group), name)
                 if isinstance(control, QCheckBox):
@@ -185,6 +213,8 @@ class ParamsPanel(QWidget):
         self.paramsEdited.emit(self._params)
 
     def _update_visibility(self) -> None:
+        for group, methods in METHOD_GROUPS.items():
+            self._groups[group].setVisible(self._params.method in methods)
         for (group, name), (label, control) in self._rows.items():
             rule = DEPENDS_ON.get((group, name))
             visible = True
