@@ -397,8 +397,9 @@ class Editor(QObject):
         result, version = document.result, document.corrections.version
 
         def done(summary) -> None:
+            # Not when a run for newer parameters is on its way: its result comes with a full summary.
             if (document.result is result and document.corrections is not None
-                    and document.corrections.version == version):
+                    and document.corrections.version == version and result.params == document.params):
                 document.result = dataclasses.replace(result, summary=summary)
                 if document is self.document:
                     self.app.resultChanged.emit(document.result)

@@ -219,6 +219,8 @@ class MainWindow(QMainWindow):
         c.selectionChanged.connect(self._on_controller_selection_changed)
         c.folderChanged.connect(self.file_list.set_paths)
         c.busyChanged.connect(self.busy_indicator.setVisible)
+        c.runner.progressed.connect(
+            lambda stage, done, total: self.statusBar().showMessage(f"Deep-learning segmentation: {done}/{total}", 2000))
         c.errorOccurred.connect(self.message_bar.show_error)
         c.noticeRaised.connect(self._on_notice)
         self.params_panel.paramsEdited.connect(c.set_params)

@@ -66,6 +66,8 @@ class PipelineRunner(QObject):
     resultReady = Signal(object, int)
     runFailed = Signal(str, str)
     busyChanged = Signal(bool)
+    #: A long stage's progress (the network's tiles): stage name, done, total. From the worker.
+    progressed = Signal(str, int, int)
 
     def __init__(self, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(parent)
@@ -125,6 +127,7 @@ class PipelineRunner(QObject):
                     request.params,
                     request.calibration,
                     should_cancel=lambda: request.generation != self._generation,
+                    progress=self._report_progress,
                 )
             except CancelledError:
                 return None  # a newer request superseded this one
@@ -143,6 +146,10 @@ class PipelineRunner(QObject):
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
         worker.start()
+
+    def _report_progress(self, stage: str, done: int, total: int) -> None:
+        if stage == "inference":  # the other stages take milliseconds: not worth a message
+            self.progressed.emit(stage, done, total)
 
     def _on_worker_returned(self, result: RunOutput | None) -> None:
         request = self._in_flight
