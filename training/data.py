@@ -48,6 +48,16 @@ def prepare(name: str) -> Prepared:
     return Prepared(name, resize(grey, shape), resize(labels, shape, nearest=True).astype(np.int32), scale)
 
 
+def configure_tensorflow(seed: int, threads: int) -> None:
+    """Seed Keras (data order, augmentation, initialisation) and cap TensorFlow's CPU threads."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 def training_names(seed: int = 0, holdout_fraction: float = 0.1) -> tuple[list[str], list[str]]:
     """The project split's training images, less a seeded hold-out used to pick checkpoints.
 

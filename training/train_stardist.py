@@ -50,14 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import keras
-    import tensorflow as tf
     from stardist.models import Config2D, StarDist2D
 
     from training import data
 
-    keras.utils.set_random_seed(args.seed)
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    data.configure_tensorflow(args.seed, args.threads)
     started = time.time()
     patch = 128
     fit_names, holdout_names = data.training_names(args.seed)

@@ -41,14 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import keras
-    import tensorflow as tf
 
     from training import data
     from training.unet import build_unet, weighted_loss
 
-    keras.utils.set_random_seed(args.seed)
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    data.configure_tensorflow(args.seed, args.threads)
     started = time.time()
     fit_names, holdout_names = data.training_names(args.seed)
     fit = [data.prepare(n) for n in fit_names]

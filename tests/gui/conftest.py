@@ -41,3 +41,19 @@ def disc_result():
     image = LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
                         metadata_calibration=None)
     return Pipeline(image).run(PipelineParams())
+
+
+@pytest.fixture
+def window(qtbot):
+    """The real main window, shown offscreen; its runner is stopped afterwards."""
+    import pyqtgraph as pg
+
+    from particle_gui.gui.main_window import MainWindow
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.controller.runner.cancel()
+    win.controller.runner.wait(5000)

@@ -12,19 +12,6 @@ from tests.gui.conftest import disc_grey
 
 
 @pytest.fixture
-def window(qtbot):
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.controller.runner.cancel()
-    win.controller.runner.wait(5000)
-
-
-@pytest.fixture
 def disc_tiff(tmp_path):
     path = tmp_path / "discs.tif"
     tifffile.imwrite(path, (disc_grey(width=300) * 255).astype(np.uint8))

@@ -13,21 +13,8 @@ from benchmarks.bad_inputs import as_uint8, scene
 from particle_gui.core.params import PipelineParams
 from particle_gui.gui import errors as gui_errors
 from particle_gui.gui.errors import configure_logging, describe_exception, log_file
-from particle_gui.gui.main_window import MainWindow
+from tests.gui.conftest import window  # noqa: F401 (the shared main-window fixture)
 from tests.robustness.conftest import EXCEPTION_NAME
-
-
-@pytest.fixture
-def window(qtbot):
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.controller.runner.cancel()
-    win.controller.runner.wait(5000)
 
 
 @pytest.fixture
