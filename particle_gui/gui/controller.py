@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from particle_gui.core import batch, export
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.loading import load_image
+from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
 from particle_gui.core.corrections import Corrections
 from particle_gui.core.edits import EDIT_KINDS
 from particle_gui.core.params import PipelineParams
@@ -159,6 +160,11 @@ class AppController(QObject):
 
     def set_manual_pixel_size(self, pixel_size_nm: float | None) -> None:
         if self.current is None:
+            return
+        if pixel_size_nm is not None and not plausible_pixel_nm(pixel_size_nm):
+            low, high = PLAUSIBLE_PIXEL_NM
+            self.errorOccurred.emit(f"A pixel size of {pixel_size_nm:.4g} nm is not plausible for a microscope "
+                                    f"(expected {low:g} to {high:g} nm); the calibration is unchanged.", "")
             return
         self.current.manual_pixel_size_nm = pixel_size_nm
         self._emit_calibration()

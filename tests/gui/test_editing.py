@@ -198,3 +198,12 @@ def test_bulk_delete_is_one_step(editor):
     assert app.current.result.count == 0 and app.selection == ()
     assert editor.counts()["delete"] == 5 and len(editor.corrections.history.steps()[0]) == 1
     assert editor.undo() and app.current.result.count == 5
+
+
+def test_an_absurd_typed_pixel_size_is_refused_and_nothing_changes(editor):
+    app = editor.app
+    errors = []
+    app.errorOccurred.connect(lambda message, details: errors.append(message))
+    app.set_manual_pixel_size(2e6)  # "2 mm" typed for "2 µm"
+    assert "not plausible" in errors[-1]
+    assert app.current.manual_pixel_size_nm is None and not app.runner.busy

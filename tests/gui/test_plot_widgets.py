@@ -394,3 +394,18 @@ def test_update_with_5000_particles_is_fast(qtbot, widget_class, many_result, di
             widget.set_selection(range(1, 2500))
         times.append(time.perf_counter() - start)
     assert min(times) < UPDATE_BUDGET_S
+
+
+def test_plot_export_replaces_the_file_atomically(qtbot, disc_result, tmp_path):
+    widget = SizeHistogramWidget()
+    qtbot.addWidget(widget)
+    widget.set_result(disc_result)
+    target = tmp_path / "histogram.png"
+    target.write_bytes(b"previous export")
+    widget.export_image(target)
+    with Image.open(target) as image:
+        assert image.size[0] > 0  # a real PNG replaced the old file
+    assert [p.name for p in tmp_path.iterdir()] == ["histogram.png"]  # no partial file left behind
+    with pytest.raises(OSError):
+        widget.export_image(tmp_path / "missing folder" / "histogram.svg")
+    assert not (tmp_path / "missing folder").exists()

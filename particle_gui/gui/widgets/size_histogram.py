@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+import os
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +67,19 @@ def export_plot_image(plot_item: pg.PlotItem, path: str | Path) -> None:
         exporter = pg.exporters.SVGExporter(plot_item)
     else:
         exporter = pg.exporters.ImageExporter(plot_item)
+    # Written beside the target, then renamed over it: a crash mid-write leaves the old file intact.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
     try:
-        saved = exporter.export(str(path))
+        saved = exporter.export(str(temporary))
+        if saved is False or not temporary.is_file() or temporary.stat().st_size == 0:
+            raise OSError(f"Could not write the image {path}.")
+        os.replace(temporary, path)
     except OSError:
         raise
     except Exception as error:  # pyqtgraph raises bare Exception, e.g. for a zero-sized plot
         raise OSError(f"Could not export the plot to {path}: {error}") from error
-    if saved is False or not path.is_file() or path.stat().st_size == 0:
-        raise OSError(f"Could not write the image {path}.")
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class SizeHistogramWidget(QWidget):
