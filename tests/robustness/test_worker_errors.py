@@ -39,12 +39,14 @@ def copy_details(qtbot, window) -> str:
 
 
 def test_a_pipeline_worker_error_reaches_the_bar_the_clipboard_and_the_log(qtbot, window, sem_image, isolated_settings):
-    """A pixel size typed as 2 mm instead of 2 µm: the engine refuses it in the worker thread (1e300
-    nm made the summary overflow there before), and the refusal reaches the user and the log."""
+    """A pixel size of 2 mm instead of 2 µm that reached the document without the controller's
+    check (e.g. from an older session file): the engine refuses it in the worker thread (1e300 nm
+    made the summary overflow there before), and the refusal reaches the user and the log."""
     with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000):
         assert window.controller.open_image(sem_image)
     with qtbot.waitSignal(window.controller.errorOccurred, timeout=10_000):
-        window.controller.set_manual_pixel_size(2e6)
+        window.controller.current.manual_pixel_size_nm = 2e6
+        window.controller.request_run()
     bar = window.message_bar
     assert bar.is_error()
     message = bar.message_text()
