@@ -95,14 +95,14 @@ class Corrections:
     def end_gesture(self) -> EditStep | None:
         return self.history.end_gesture()
 
-    def undo(self) -> np.ndarray | None:
-        """Undo the last step; returns the ids it touched, or None when there is nothing to undo."""
+    def undo(self) -> tuple[EditStep, np.ndarray] | None:
+        """Undo the last step; returns it and the ids it touched, or None when there is none."""
         step = self.history.undo()
-        return None if step is None else self._changed(step.deltas)
+        return None if step is None else (step, self._changed(step.deltas))
 
-    def redo(self) -> np.ndarray | None:
+    def redo(self) -> tuple[EditStep, np.ndarray] | None:
         step = self.history.redo()
-        return None if step is None else self._changed(step.deltas)
+        return None if step is None else (step, self._changed(step.deltas))
 
     def next_id(self) -> int:
         return (max(self.boxes) if self.boxes else 0) + 1

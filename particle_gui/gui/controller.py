@@ -60,6 +60,7 @@ class AppController(QObject):
         self.current: ImageDocument | None = None
         self.folder_images: list[Path] = []
         self.selection: tuple[int, ...] = ()
+        self._snapshots: dict[int, tuple] = {}  # per document: (corrections, version, snapshot)
         self.runner = PipelineRunner(self)
         self.runner.resultReady.connect(self._on_runner_result)
         self.runner.runFailed.connect(self.errorOccurred)
@@ -247,9 +248,7 @@ class AppController(QObject):
         corrections = document.corrections
         post = None
         if corrections is not None and corrections.has_edits:
-            image = document.image
-            post = CorrectionsSnapshot(corrections.labels.copy(), corrections.base, corrections.erased, image.grey,
-                                       image.intensity_offset, image.intensity_scale)
+            post = self._snapshot(document, corrections)
         self._requested_for = document
         self._requested_version = corrections.version if corrections is not None else None
         self.runner.request(document.pipeline, document.params, calibration, post)
@@ -282,8 +281,22 @@ class AppController(QObject):
                 self.selectionChanged.emit(kept)
             self.resultChanged.emit(result)
 
+    def _snapshot(self, document: ImageDocument, corrections: Corrections) -> CorrectionsSnapshot:
+        """The corrections as the worker will see them. The label copy (64 MB at 4096x4096) is made
+        once per state of the edits, not at every step of a slider drag."""
+        cached = self._snapshots.get(id(document))
+        if cached is not None and cached[0] is corrections and cached[1] == corrections.version:
+            return cached[2]
+        image = document.image
+        snapshot = CorrectionsSnapshot(corrections.labels.copy(), corrections.base, corrections.erased, image.grey,
+                                       image.intensity_offset, image.intensity_scale)
+        self._snapshots[id(document)] = (corrections, corrections.version, snapshot)
+        return snapshot
+
     def _take_corrections(self, document: ImageDocument, corrections: Corrections, result, extra):
         """Keep the document's corrections in step with a new run; returns the result to show."""
+        if extra is None or extra[0] == "reconciled":
+            self._snapshots.pop(id(document), None)  # that state of the edits is gone
         if extra is None:  # requested without edits (all undone): the automatic result is the truth
             document.corrections = None
             document.unsaved_edits = False

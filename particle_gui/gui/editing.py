@@ -242,12 +242,10 @@ class Editor(QObject):
         corrections = self.corrections
         if corrections is None or self._stroke is not None:
             return False
-        history = corrections.history
-        step = (history.steps()[0][-1] if history.can_undo else None) if op == UNDO else (
-            history.steps()[1][-1] if history.can_redo else None)
-        touched = corrections.undo() if op == UNDO else corrections.redo()
-        if touched is None or step is None:
+        changed = corrections.undo() if op == UNDO else corrections.redo()
+        if changed is None:
             return False
+        step, touched = changed
         self.autosaver.record(self.document, op=op)
         self._refresh(step.deltas, touched)
         self._mark_unsaved()

@@ -69,8 +69,8 @@ def test_incremental_measure_equals_full_measure_after_each_edit(pipeline_and_re
     counts = corrections.counts
     assert (counts["delete"], counts["merge"], counts["split"], counts["add"], counts["paint"]) == (1, 2, 1, 1, 1)
     # Undo everything: the automatic table again, exactly.
-    while (touched := corrections.undo()) is not None:
-        result = remeasure(result, corrections, touched, grey)
+    while (undone := corrections.undo()) is not None:
+        result = remeasure(result, corrections, undone[1], grey)
     _same_tables(result.particles, pipeline_and_result[1].particles)
     assert np.array_equal(corrections.labels, pipeline_and_result[1].labels)
     assert corrections.counts["delete"] == 0
