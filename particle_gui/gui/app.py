@@ -17,16 +17,28 @@ def _configure_logging() -> None:
     configure_logging()
 
 
+_gui_thread_collector = None
+
+
 def tune_garbage_collector() -> None:
-    """Keep Python's cyclic garbage collector from pausing the GUI thread.
+    """Keep Python's cyclic garbage collector from pausing, or crashing, the GUI thread.
 
     Qt, pyqtgraph and pandas create many long-lived objects; a full collection over them took
     ~150 ms in the middle of slider drags. Freezing what exists after start-up moves it out of
     the collector's view, and a higher first threshold makes collections rarer.
+
+    Collections also run only on the GUI thread (pyqtgraph's timer-driven collector; automatic
+    collection is off): a collection started by a worker thread (analysis, autosave) can free Qt
+    objects there, which crashed the process. Call with a QApplication running.
     """
+    global _gui_thread_collector
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    if _gui_thread_collector is None:
+        _gui_thread_collector = GarbageCollector(interval=1.0)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -204,6 +204,7 @@ def test_an_absurd_typed_pixel_size_is_refused_and_nothing_changes(editor):
     app = editor.app
     errors = []
     app.errorOccurred.connect(lambda message, details: errors.append(message))
+    generation = app.runner.generation
     app.set_manual_pixel_size(2e6)  # "2 mm" typed for "2 µm"
     assert "not plausible" in errors[-1]
-    assert app.current.manual_pixel_size_nm is None and not app.runner.busy
+    assert app.current.manual_pixel_size_nm is None and app.runner.generation == generation  # no new run
