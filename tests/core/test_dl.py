@@ -112,6 +112,49 @@ def test_unlike_image_gives_a_warning():
     assert any("network" in w for w in result.warnings)
 
 
+def _scale_recorder(true_diameter_px: float):
+    """A stand-in network whose particles are ``true_diameter_px`` wide; it records the scales it runs at."""
+    scales = []
+
+    def measure(scale):
+        scales.append(scale)
+        return true_diameter_px * scale, None
+
+    return scales, measure
+
+
+def test_a_small_probe_sends_the_next_run_straight_to_the_target_scale():
+    scales, measure = _scale_recorder(30.0)
+    diameter, scale, _ = dl.estimate_diameter(measure, (768, 1024), target_px=24.0)
+    # probes 1/16, 1/8, 1/4 find under 10 px; 1/2 finds 15 px -> the run goes to 0.8, not to 1.0
+    assert scales == pytest.approx([1 / 16, 1 / 8, 1 / 4, 1 / 2, 0.8])
+    assert diameter == pytest.approx(30.0) and scale == pytest.approx(0.8)
+
+
+def test_a_probe_of_wide_particles_is_believed_without_another_run():
+    scales, measure = _scale_recorder(400.0)
+    diameter, scale, _ = dl.estimate_diameter(measure, (768, 1024), target_px=24.0)
+    assert scales == pytest.approx([1 / 16]) and diameter == pytest.approx(400.0)
+
+
+def test_an_image_that_fits_one_tile_runs_once_without_overlap():
+    seen = []
+
+    class Session:
+        def run(self, outputs, feeds):
+            x = feeds["image"]
+            seen.append(x.shape)
+            return [np.concatenate([1 - x, x, np.zeros_like(x)], axis=-1)]
+
+    model = SegmentationModel.__new__(SegmentationModel)
+    model._session, model._input, model._output = Session(), "image", "out"
+    model.info = dl.ModelInfo(24.0, 2.0, ("background", "interior", "border"), (0.5, 99.5), "test")
+    image = np.random.default_rng(1).random((768, 1000), dtype=np.float32)
+    probs = model.predict(image)
+    assert seen == [(1, 768, 1008, 1)]  # padded to a multiple of 16 only
+    np.testing.assert_array_equal(probs[..., 1], image)
+
+
 def test_tiles_cover_a_large_image_exactly():
     class Session:  # stands in for onnxruntime: class probabilities from the pixel value
         def run(self, outputs, feeds):
