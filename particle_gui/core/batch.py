@@ -42,7 +42,9 @@ OUTPUT_SUFFIXES = ("_labels.tif", "_particles.csv", "_overlay.png")
 #: the 255-byte file-name limit of every common file system.
 MAX_STEM_BYTES = 200
 #: Packages whose versions are recorded in ``run.json``.
-RECORDED_PACKAGES = ("numpy", "scipy", "scikit-image", "scikit-learn", "opencv-python-headless", "tifffile", "pandas")
+RECORDED_PACKAGES = (
+    "numpy", "scipy", "scikit-image", "opencv-python-headless", "tifffile", "pandas", "onnxruntime",
+)
 
 
 @dataclass(frozen=True)

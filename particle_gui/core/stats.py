@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import stats as scipy_stats
-from sklearn.cluster import kmeans_plusplus
 
 from particle_gui.core.params import SummaryParams
 
@@ -268,8 +267,8 @@ def fit_mixture_1d(
     init_params="k-means++", reg_covar=1e-4, tol=1e-3, max_iter=100, random_state=seed)``
     followed by ``.bic(x)``, without its per-call validation and dispatch, which cost ten
     times the arithmetic on a few hundred values: k-means++ picks one sample per component
-    (``sklearn.cluster.kmeans_plusplus``), then E and M steps alternate until the mean
-    log-likelihood changes by less than the tolerance.
+    (:func:`kmeans_plusplus_1d`, scikit-learn's greedy k-means++), then E and M steps alternate
+    until the mean log-likelihood changes by less than the tolerance.
 
     Parameters
     ----------
@@ -287,7 +286,7 @@ def fit_mixture_1d(
     x = np.asarray(x, dtype=np.float64).reshape(-1, 1)
     n = x.shape[0]
     resp = np.zeros((n, components))
-    _, indices = kmeans_plusplus(x, components, random_state=seed)
+    indices = kmeans_plusplus_1d(x[:, 0], components, seed)
     resp[indices, np.arange(components)] = 1
     weights, means, variances = _mixture_m_step(x, resp)
     precision = 1.0 / np.sqrt(variances)  # the Cholesky factor of the 1x1 precision
@@ -306,6 +305,36 @@ def fit_mixture_1d(
     parameters = 3 * components - 1  # means, variances and all weights but one
     bic = -2 * score * n + parameters * math.log(n)
     return weights, means[:, 0], variances, bic
+
+
+def kmeans_plusplus_1d(values: np.ndarray, clusters: int, seed: int) -> np.ndarray:
+    """Indices of ``clusters`` seed samples by greedy k-means++, as ``sklearn.cluster.kmeans_plusplus``.
+
+    The first seed is drawn uniformly; each next one is the best (lowest total squared distance
+    to the nearest seed) of ``2 + int(ln k)`` candidates drawn with probability proportional to
+    that squared distance. Same random stream (``numpy.random.RandomState(seed)``) and the same
+    choices as scikit-learn, without depending on it.
+
+    Examples
+    --------
+    >>> kmeans_plusplus_1d(np.array([0.0, 0.1, 5.0, 5.1]), 2, seed=0).tolist()
+    [2, 1]
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    random = np.random.RandomState(seed)
+    trials = 2 + int(np.log(clusters))
+    indices = np.full(clusters, -1, dtype=np.intp)
+    indices[0] = random.choice(values.size, p=np.full(values.size, 1.0 / values.size))
+    closest = (values - values[indices[0]]) ** 2
+    potential = closest.sum()
+    for cluster in range(1, clusters):
+        draws = random.uniform(size=trials) * potential
+        candidates = np.minimum(np.searchsorted(np.cumsum(closest), draws), closest.size - 1)
+        distances = np.minimum(closest, (values[None, :] - values[candidates, None]) ** 2)
+        potentials = distances.sum(axis=1)
+        best = int(np.argmin(potentials))
+        potential, closest, indices[cluster] = potentials[best], distances[best], candidates[best]
+    return indices
 
 
 def _mixture_m_step(x: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -145,3 +145,28 @@ def test_bootstrap_ci_matches_a_plain_resampling_reference(n):
     expected_median = np.percentile(np.median(samples, axis=1), [2.5, 97.5])
     np.testing.assert_allclose(mean_ci, expected_mean, rtol=1e-12)
     np.testing.assert_allclose(median_ci, expected_median, rtol=1e-12)
+
+
+def test_kmeans_plusplus_picks_the_seeds_scikit_learn_picks():
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    from particle_gui.core.stats import kmeans_plusplus_1d
+
+    rng = np.random.default_rng(0)
+    same = 0
+    for seed in range(200):
+        clusters = int(rng.integers(1, 6))
+        values = np.log(rng.lognormal(rng.normal(), 0.5, int(rng.integers(clusters, 400))))
+        ours = kmeans_plusplus_1d(values, clusters, seed)
+        theirs = sklearn_cluster.kmeans_plusplus(values.reshape(-1, 1), clusters, random_state=seed)[1]
+        assert len(set(ours.tolist())) == clusters
+        same += np.array_equal(ours, theirs)
+    assert same >= 198  # a near-tie of squared distances may go the other way (sklearn expands the square)
+
+
+def test_kmeans_plusplus_seeds_two_separate_groups_apart():
+    from particle_gui.core.stats import kmeans_plusplus_1d
+
+    values = np.r_[np.zeros(50), np.full(50, 10.0)]
+    for seed in range(20):
+        picked = values[kmeans_plusplus_1d(values, 2, seed)]
+        assert sorted(picked.tolist()) == [0.0, 10.0]
