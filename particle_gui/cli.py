@@ -70,11 +70,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pixels(text: str) -> float:
+    """A positive number of pixels ("24" or "24px"), for argparse."""
+    number = text.strip().removesuffix("px").strip()
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of pixels, e.g. 24") from None
+    if not 0 < value <= 5000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a plausible particle diameter in pixels")
+    return value
+
+
 def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``analyze`` and ``report``: output folder, parameters, calibration."""
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
     parser.add_argument("--params", type=Path, metavar="FILE.json", help="analysis parameters saved by the GUI")
     parser.add_argument("--method", choices=METHODS, help="segmentation method: classical (thresholding) or dl (the U-Net shipped with the app); default: from --params, else classical")
+    parser.add_argument(
+        "--expected-diameter", type=_pixels, metavar="PIXELS", dest="expected_diameter_px",
+        help="typical particle diameter in image pixels, for --method dl (the network is run where "
+        "particles have the size it was trained on); default: from --params, else estimated per image",
+    )
     parser.add_argument(
         "--pixel-size", type=_length_nm, metavar="LENGTH", dest="pixel_size_nm",
         help="pixel size with a unit, e.g. 2.5nm; used when the file has no calibration metadata "
@@ -129,6 +146,10 @@ def _load_params(args: argparse.Namespace) -> PipelineParams:
             params = PipelineParams.load(args.params)
         if args.method is not None:
             params = dataclasses.replace(params, method=args.method)
+        if args.expected_diameter_px is not None:
+            if params.method != "dl":
+                args.subparser.error("--expected-diameter applies to --method dl only")
+            params = dataclasses.replace(params, dl=dataclasses.replace(params.dl, expected_diameter_px=args.expected_diameter_px))
         if params.method == "dl":  # a missing or damaged model is a usage error, not one failure per image
             load_model()
     except (ParamsError, ModelError) as exc:
