@@ -304,6 +304,16 @@ def test_intensity_histogram_shows_threshold_and_polarity(qtbot, disc_result):
     assert widget.counts.sum() == disc_result.preprocessed[: disc_result.analysis_rows].size
 
 
+def test_intensity_histogram_hides_the_threshold_for_the_network(qtbot, disc_result):
+    widget = _shown(qtbot, IntensityHistogramWidget())
+    dl_result = dataclasses.replace(disc_result, params=dataclasses.replace(disc_result.params, method="dl"))
+    widget.set_result(dl_result)
+    assert widget.threshold_value() is None and "network" in widget.polarity_text
+    assert widget.counts.sum() == disc_result.preprocessed[: disc_result.analysis_rows].size  # the grey levels stay
+    widget.set_result(disc_result)
+    assert widget.threshold_value() == pytest.approx(disc_result.threshold.value)
+
+
 def test_intensity_histogram_user_drag_emits_threshold(qtbot, disc_result):
     widget = _shown(qtbot, IntensityHistogramWidget())
     widget.set_result(disc_result)

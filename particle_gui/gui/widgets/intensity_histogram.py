@@ -132,6 +132,10 @@ class IntensityHistogramWidget(QWidget):
             self._source = source
             self._counts = intensity_counts(result.preprocessed[: result.analysis_rows])
             self._curve.setData(np.linspace(0.0, 1.0, BINS + 1), self._counts)
+        if result.params.method == "dl":  # the network's probabilities decide, not a grey level
+            self._line.setVisible(False)
+            self._polarity_label.setText("particles: found by the network (no intensity threshold)")
+            return
         self._line.setVisible(True)
         if not self._line.moving:
             self._line.setValue(result.threshold.value)
