@@ -59,6 +59,30 @@ def find_iscc() -> str:
     raise SystemExit("Inno Setup 6 not found: install it (choco install innosetup) or put iscc on PATH")
 
 
+def strip_linux_binaries(app_dir: Path) -> int:
+    """Strip symbols from the bundle's ELF files on Linux; returns the bytes saved.
+
+    PyInstaller's own ``strip`` option cannot be used: it also strips the libraries that
+    auditwheel vendored into ``*.libs`` folders (numpy's OpenBLAS then fails to load, "ELF load
+    command address/offset not page-aligned"). Those are left alone; the rest (libpython, Python
+    extension modules, codec plug-ins) lose ~80 MB of symbols. Windows binaries carry none (their
+    symbols are in separate .pdb files) and macOS ones are signed, so this runs on Linux only.
+    """
+    strip = shutil.which("strip")
+    if not sys.platform.startswith("linux") or strip is None:
+        return 0
+    before = folder_size_bytes(app_dir)
+    # Only _internal/: the executables carry the Python archive appended to the ELF, which strip drops.
+    for path in sorted((app_dir / "_internal").rglob("*")):
+        if path.is_symlink() or not path.is_file() or any(part.endswith(".libs") for part in path.parts):
+            continue
+        with path.open("rb") as handle:
+            if handle.read(4) != b"\x7fELF":
+                continue
+        subprocess.run([strip, "--strip-unneeded", str(path)], check=True)
+    return before - folder_size_bytes(app_dir)
+
+
 def build_installer(dist_dir: Path, version: str) -> Path:
     """The platform's installer from the frozen app; returns its path."""
     if sys.platform == "win32":
@@ -89,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     run_pyinstaller(args.dist.resolve(), args.work.resolve(), clean=not args.no_clean)
     app_dir = args.dist.resolve() / APP_NAME
+    saved = strip_linux_binaries(app_dir)
+    if saved:
+        print(f"stripped symbols from the Linux binaries: {saved / 1e6:.0f} MB")
     print(f"built {app_dir} (particle_gui {version}, {folder_size_bytes(app_dir) / 1e6:.0f} MB unpacked)")
     if args.installer:
         installer = build_installer(args.dist.resolve(), version)

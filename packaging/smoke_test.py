@@ -49,8 +49,8 @@ class SmokeError(AssertionError):
 class FrozenApp:
     """Where a one-folder build keeps its executables and its bundled sample images."""
 
-    gui: Path  # the windowed app
-    cli: Path  # the console executable on Windows, the app itself elsewhere
+    gui: Path  # the app
+    cli: Path  # the same executable: `ParticleGUI analyze ...` (on Windows a console program)
     sample_data: Path
     models: Path  # particle_gui/models inside the bundle
 
@@ -64,8 +64,8 @@ class FrozenApp:
         folder = dist_dir / APP_NAME
         models = folder / "_internal" / "particle_gui" / "models"
         if sys.platform == "win32":
-            return cls(gui=folder / f"{APP_NAME}.exe", cli=folder / "particle-gui.exe",
-                       sample_data=folder / "sample_data", models=models)
+            exe = folder / f"{APP_NAME}.exe"
+            return cls(gui=exe, cli=exe, sample_data=folder / "sample_data", models=models)
         return cls(gui=folder / APP_NAME, cli=folder / APP_NAME, sample_data=folder / "sample_data", models=models)
 
     def exists(self) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import _json
+import importlib.util
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +77,57 @@ def test_release_workflow_builds_both_installers_with_the_packaging_scripts():
     scripts = re.findall(r"python (packaging/\S+\.py)", commands)
     assert {"packaging/build.py", "packaging/smoke_test.py"} <= set(scripts)
     assert all((ROOT / script).is_file() for script in scripts)
+
+
+def _write(path: Path, size: int, head: bytes = b"") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(head + bytes(size - len(head)))
+
+
+def test_strip_leaves_vendored_libraries_and_the_executable_alone(tmp_path):
+    build = load("build")
+    app = tmp_path / "ParticleGUI"
+    _write(app / "ParticleGUI", 64, b"\x7fELF")  # the archive is appended to it: never stripped
+    vendored = app / "_internal" / "numpy.libs" / "libopenblas.so"
+    _write(vendored, 64, b"\x7fELF")
+    _write(app / "_internal" / "data.txt", 10)
+    assert build.strip_linux_binaries(app) == 0  # nothing else is an ELF file: nothing handed to strip
+    assert (app / "ParticleGUI").stat().st_size == 64 and vendored.stat().st_size == 64
+    if not sys.platform.startswith("linux") or shutil.which("strip") is None:
+        return
+    extension = Path(_json.__file__)  # a real extension module; CPython builds keep its symbols
+    copied = app / "_internal" / "lib-dynload" / extension.name
+    copied.parent.mkdir()
+    shutil.copyfile(extension, copied)
+    saved = build.strip_linux_binaries(app)
+    assert saved == extension.stat().st_size - copied.stat().st_size
+    if b".debug_info" in extension.read_bytes():
+        assert saved > 0 and b".debug_info" not in copied.read_bytes()
+    spec = importlib.util.spec_from_file_location("_json", copied)  # still loads
+    assert importlib.util.module_from_spec(spec).__name__ == "_json"
+
+
+def test_windows_size_estimate_swaps_linux_binaries_for_windows_ones(tmp_path):
+    estimate = load("estimate_windows_size")
+    linux, windows = tmp_path / "linux" / "ParticleGUI", tmp_path / "windows"
+    _write(linux / "ParticleGUI", 1000)
+    _write(linux / "sample_data" / "a.tif", 10)
+    _write(linux / "_internal" / "numpy" / "_core" / "_umath.cpython-311-x86_64-linux-gnu.so", 500)
+    _write(windows / "numpy" / "_core" / "_umath.cp311-win_amd64.pyd", 200)
+    _write(linux / "_internal" / "cv2" / "cv2.abi3.so", 300)  # no Windows counterpart: Linux size kept
+    _write(linux / "_internal" / "numpy.libs" / "libopenblas.so", 400)
+    _write(linux / "_internal" / "numpy.libs" / "libgfortran.so", 100)
+    _write(windows / "numpy.libs" / "openblas.dll", 250)
+    _write(linux / "_internal" / "PySide6" / "Qt" / "lib" / "libQt6Core.so.6", 700)
+    _write(linux / "_internal" / "PySide6" / "Qt" / "lib" / "libicudata.so.73", 900)  # Windows has its own ICU
+    _write(windows / "PySide6" / "Qt6Core.dll", 600)
+    _write(linux / "_internal" / "libX11.so.6", 80)  # a system library: none on Windows
+    _write(linux / "_internal" / "python3.11" / "lib-dynload" / "_ssl.cpython-311-x86_64-linux-gnu.so", 70)
+    _write(linux / "_internal" / "particle_gui" / "models" / "m.onnx", 40)
+    sizes, unmatched = estimate.estimate(linux, windows)
+    assert sizes["executable (Python code archive)"] == 1000 and sizes["sample data"] == 10
+    assert sizes["extension modules"] == 200 + 300 and unmatched == [str(Path("cv2") / "cv2.abi3.so")]
+    assert sizes["wheel-vendored libraries"] == 250
+    assert sizes["Qt"] == 600
+    assert sizes["Python code, data, models"] == 40
+    assert sum(sizes.values()) == 1000 + 10 + 500 + 250 + 600 + 40 + sum(estimate.WINDOWS_ONLY_BYTES.values())
