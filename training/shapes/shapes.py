@@ -4,12 +4,15 @@ Every function takes a ``numpy.random.Generator`` and a size (the particle's lon
 in pixels, roughly) and returns an (N, 2) float array of (x, y) vertices centred on (0, 0),
 already rotated. The class boundaries used for the synthetic data (and for hand labelling):
 
-- round: discs and ellipses of aspect < 1.5, smooth or slightly lumpy outline, no corners;
+- round: discs, ellipses of aspect < 1.5 and eggs, smooth, rough or finely lumpy outline, no corners;
 - elongated: rods, wires, needles, bipyramids, ellipses of aspect > 1.7;
-- square: squares, rounded squares and near-square rectangles (aspect < 1.4), cubes face-on;
-- triangle: triangles and plates with truncated or rounded corners (truncation < ~18 %);
+- square: squares, rounded squares and near-square rectangles (aspect < 1.4), cubes face-on or
+  slightly tilted (a side face showing);
+- triangle: triangles and plates with truncated or rounded corners (truncation < ~18 %),
+  sometimes slightly bulging sides;
 - hexagon: hexagons, octagons, pentagons and other faceted outlines with >= 5 straight sides;
-- irregular: lumpy or concave blobs, flower-like bumpy particles, agglomerates, rough fragments.
+- irregular: lumpy or concave blobs, flower-like bumpy particles, agglomerates, rough fragments,
+  teardrops, two fused particles (a waist), lopsided four-cornered lumps with bulging sides.
 """
 
 from __future__ import annotations
@@ -69,10 +72,15 @@ def _wobble(rng: np.random.Generator, t: np.ndarray, amplitude: float, orders: t
 
 
 def round_shape(rng: np.random.Generator, size: float) -> np.ndarray:
-    t = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+    t = np.linspace(0, 2 * np.pi, 160, endpoint=False)
     aspect = min(1 + rng.exponential(0.1), 1.5) if rng.random() < 0.8 else rng.uniform(1.0, 1.5)
     radius = _wobble(rng, t, rng.uniform(0, 0.03), (2, 6)) * _wobble(rng, t, rng.uniform(0, 0.02), (7, 16))
-    return _finish(rng, np.c_[np.cos(t) * aspect, np.sin(t)] * radius[:, None], size)
+    if rng.random() < 0.25:  # a rough or finely lumpy surface: many small bumps, still round
+        radius = radius * _wobble(rng, t, rng.uniform(0.005, 0.035), (14, 40))
+    points = np.c_[np.cos(t) * aspect, np.sin(t)] * radius[:, None]
+    if rng.random() < 0.2:  # egg-shaped: one end a little narrower
+        points[:, 1] *= 1 + rng.uniform(0.05, 0.3) * points[:, 0] / max(aspect, 1e-9)
+    return _finish(rng, points, size)
 
 
 def elongated_shape(rng: np.random.Generator, size: float) -> np.ndarray:
@@ -112,6 +120,12 @@ def square_shape(rng: np.random.Generator, size: float) -> np.ndarray:
     else:
         radius = rng.choice([0.0, rng.uniform(0, 0.2), rng.uniform(0.2, 0.5)], p=[0.3, 0.4, 0.3])
     corners = _distort(rng, corners, 0.1)
+    if len(corners) == 4 and rng.random() < 0.2:  # a cube seen a little tilted: top face plus a side strip
+        import cv2
+
+        angle = rng.uniform(0, 2 * np.pi)
+        shifted = corners + rng.uniform(0.1, 0.45) * np.array([np.cos(angle), np.sin(angle)])
+        corners = cv2.convexHull(np.vstack([corners, shifted]).astype(np.float32))[:, 0, :].astype(float)
     return _finish(rng, _rounded_polygon(corners, radius) if radius else corners, size)
 
 
@@ -133,8 +147,20 @@ def triangle_shape(rng: np.random.Generator, size: float) -> np.ndarray:
             p, a, b = corners[i], corners[i - 1], corners[(i + 1) % 3]
             cut += [p + (a - p) * truncation, p + (b - p) * truncation]
         corners = np.array(cut)
-    radius = rng.choice([0.0, rng.uniform(0.02, 0.2)], p=[0.5, 0.5])
-    return _finish(rng, _rounded_polygon(corners, radius), size)
+    radius = rng.choice([0.0, rng.uniform(0.02, 0.2), rng.uniform(0.2, 0.32)], p=[0.35, 0.4, 0.25])
+    points = _rounded_polygon(corners, radius, per_corner=12)
+    if rng.random() < 0.3:  # slightly bulging sides
+        points = _bulge(points, rng.uniform(0.03, 0.15))
+    return _finish(rng, points, size)
+
+
+def _bulge(points: np.ndarray, power: float) -> np.ndarray:
+    """Push the points of an outline outwards the more the nearer they are to its centre."""
+    dense = np.vstack([np.linspace(p, q, 6, endpoint=False) for p, q in zip(points, np.roll(points, -1, axis=0))])
+    centre = dense.mean(0)
+    offset = dense - centre
+    distance = np.linalg.norm(offset, axis=1)
+    return centre + offset * (distance.max() / np.maximum(distance, 1e-9)[:, None]) ** power
 
 
 def hexagon_shape(rng: np.random.Generator, size: float) -> np.ndarray:
@@ -145,21 +171,24 @@ def hexagon_shape(rng: np.random.Generator, size: float) -> np.ndarray:
         corners = np.array([p + (q - p) * f for i, p in enumerate(tri) for q in (tri[i - 1], tri[(i + 1) % 3])])
     else:
         corners = _regular({"hexagon": 6, "octagon": 8, "pentagon": 5}[kind], rng.uniform(0, np.pi))
-        corners = corners * np.array([rng.uniform(1.0, 1.35) if rng.random() < 0.4 else 1.0, 1.0])
+        corners = corners * np.array([rng.uniform(1.0, 1.6) if rng.random() < 0.4 else 1.0, 1.0])
         corners *= 1 + rng.uniform(-0.04, 0.04, (len(corners), 1))
     corners = _distort(rng, corners, 0.08)
-    radius = rng.choice([0.0, rng.uniform(0.02, 0.12), rng.uniform(0.12, 0.3)], p=[0.35, 0.35, 0.3])
+    radius = rng.choice([0.0, rng.uniform(0.02, 0.12), rng.uniform(0.12, 0.3), rng.uniform(0.3, 0.45)],
+                        p=[0.2, 0.25, 0.3, 0.25])
     return _finish(rng, _rounded_polygon(corners, radius), size)
 
 
 def irregular_shape(rng: np.random.Generator, size: float) -> np.ndarray:
-    """Lumpy blobs, rough fragments and agglomerates (the outline of a union of discs).
+    """Lumpy blobs, rough fragments, agglomerates (the outline of a union of discs), teardrops,
+    two fused particles and asymmetric lumps.
 
-    Outlines that come out nearly convex (solidity >= 0.9) are drawn again: they would look round.
+    Outlines that come out nearly convex (solidity >= 0.9) are drawn again unless their kind is
+    irregular by construction (bumps, a point, a waist, uneven sides): they would look round.
     """
     for _ in range(20):
-        points, bumpy = _irregular_outline(rng)
-        if (bumpy or solidity(points) < 0.9) and _aspect(points) < 2.2:  # thin ones would look elongated
+        points, accept = _irregular_outline(rng)
+        if (accept or solidity(points) < 0.9) and _aspect(points) < 2.2:  # thin ones would look elongated
             break
     return _finish(rng, points, size)
 
@@ -182,13 +211,23 @@ def solidity(points: np.ndarray) -> float:
 
 
 def _irregular_outline(rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    kind = rng.choice(["blob", "fragment", "agglomerate", "bumpy"], p=[0.3, 0.2, 0.3, 0.2])
+    kind = rng.choice(["blob", "fragment", "agglomerate", "bumpy", "teardrop", "peanut", "lump"],
+                      p=[0.17, 0.13, 0.2, 0.15, 0.1, 0.12, 0.13])
     t = np.linspace(0, 2 * np.pi, 240, endpoint=False)
     if kind == "bumpy":  # flower- or raspberry-like: a roundish body with many clear bumps
-        bumps = int(rng.integers(6, 16))
-        radius = 1 + rng.uniform(0.07, 0.18) * np.abs(np.sin(bumps * t / 2 + rng.uniform(0, np.pi))) ** rng.uniform(0.5, 2)
+        bumps = int(rng.integers(5, 13))
+        radius = 1 + rng.uniform(0.12, 0.25) * np.abs(np.sin(bumps * t / 2 + rng.uniform(0, np.pi))) ** rng.uniform(0.5, 2)
         radius = radius * _wobble(rng, t, rng.uniform(0, 0.08), (2, 4))
         return np.c_[np.cos(t), np.sin(t)] * radius[:, None], True
+    if kind == "teardrop":  # a drop with one pointed or narrow end
+        power = rng.uniform(0.8, 2.0)
+        points = np.c_[np.cos(t), np.sin(t) * np.abs(np.sin(t / 2)) ** power * rng.uniform(0.7, 1.2)]
+        radius = _wobble(rng, t, rng.uniform(0, 0.04), (2, 5))
+        return points * radius[:, None], True
+    if kind == "peanut":  # two fused or overlapping particles of similar size: a waist
+        return _peanut(rng), True
+    if kind == "lump":  # a convex lump with 3-5 uneven, rounded corners and bulging sides
+        return _lump(rng), True
     if kind == "blob":
         radius = _wobble(rng, t, rng.uniform(0.15, 0.35), (2, 5)) * _wobble(rng, t, rng.uniform(0.0, 0.06), (6, 14))
         points = np.c_[np.cos(t), np.sin(t)] * radius[:, None] * np.array([rng.uniform(1, 1.6), 1])
@@ -201,6 +240,42 @@ def _irregular_outline(rng: np.random.Generator) -> tuple[np.ndarray, bool]:
     else:
         points = agglomerate_outline(rng)
     return points, False
+
+
+def _peanut(rng: np.random.Generator) -> np.ndarray:
+    """Outline of two overlapping discs (radii ratio 0.6-1) with a visible waist."""
+    import cv2
+
+    r2 = rng.uniform(0.6, 1.0)
+    distance = (1 + r2) * rng.uniform(0.5, 0.85)
+    scale = 60.0
+    width = int((distance + 1 + r2) * scale) + 8
+    canvas = np.zeros((int(2 * scale) + 8, width), np.uint8)
+    cy = int(scale) + 4
+    cv2.circle(canvas, (int(scale) + 4, cy), int(scale), 255, -1)
+    cv2.circle(canvas, (int((1 + distance) * scale) + 4, cy), int(r2 * scale), 255, -1)
+    if rng.random() < 0.5:  # fused: the waist partly filled in
+        canvas = cv2.morphologyEx(canvas, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (int(scale * rng.uniform(0.1, 0.35)) * 2 + 1,) * 2))
+    contours, _ = cv2.findContours(canvas, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)[:, 0, :].astype(float)
+    return outline[:: max(len(outline) // 200, 1)] / scale
+
+
+def _lump(rng: np.random.Generator) -> np.ndarray:
+    """A convex, clearly asymmetric outline: 4 corners at uneven angles and distances, rounded."""
+    for _ in range(50):
+        n = 4
+        gaps = rng.dirichlet(np.full(n, 2.5)) * 2 * np.pi
+        if gaps.min() < 0.5:
+            continue
+        angles = np.cumsum(gaps)
+        corners = np.c_[np.cos(angles), np.sin(angles)] * rng.uniform(0.6, 1.0, (n, 1))
+        sides = np.linalg.norm(np.roll(corners, -1, axis=0) - corners, axis=1)
+        if sides.max() / sides.min() > 1.5 and solidity(corners) > 0.98:
+            break
+    points = _rounded_polygon(corners, rng.uniform(0.15, 0.4), per_corner=12)
+    return _bulge(points, rng.uniform(0.15, 0.4))  # bulging sides: fused, deformed particles
 
 
 def agglomerate_outline(rng: np.random.Generator) -> np.ndarray:
