@@ -71,13 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _pixels(text: str) -> float:
-    """A positive number of pixels ("24" or "24px"), for argparse."""
+    """A positive number of pixels ("24" or "24px"), for argparse (the parameters check the range)."""
     number = text.strip().removesuffix("px").strip()
     try:
         value = float(number)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of pixels, e.g. 24") from None
-    if not 0 < value <= 5000:
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a plausible particle diameter in pixels")
     return value
 

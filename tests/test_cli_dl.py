@@ -50,6 +50,7 @@ def test_expected_diameter_reaches_the_network_and_is_recorded(image_folder, tmp
     ("extra", "message"),
     [
         (["--method", "dl", "--expected-diameter", "-3"], "plausible"),
+        (["--method", "dl", "--expected-diameter", "99999"], "outside"),
         (["--method", "dl", "--expected-diameter", "big"], "not a number of pixels"),
         (["--expected-diameter", "24"], "--method dl only"),
     ],

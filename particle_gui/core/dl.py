@@ -19,8 +19,8 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -169,11 +169,11 @@ def _tiling(length: int) -> tuple[int, int, int]:
 
     A length that fits one tile gets one tile without overlap (padded to a multiple of 16).
     """
-    whole = int(math.ceil(length / 16.0)) * 16
+    whole = math.ceil(length / 16.0) * 16
     if whole <= TILE_PX:
         return 1, whole, 0
     core = TILE_PX - 2 * OVERLAP_PX
-    return int(math.ceil(length / core)), TILE_PX, OVERLAP_PX
+    return math.ceil(length / core), TILE_PX, OVERLAP_PX
 
 
 def _read_info(path: Path) -> ModelInfo:
@@ -255,19 +255,19 @@ def estimate_diameter(
     best: tuple[float, float, Any] = (float("nan"), 0.0, None)
     for scale in probe_scales(shape):
         found, output = measure(scale)
-        if math.isfinite(found):
-            best = (found / scale, scale, output)
-            if found >= PROBE_MIN_DIAMETER_PX:
-                return best
+        if not math.isfinite(found):
+            if not math.isfinite(best[0]):
+                best = (float("nan"), scale, output)
+            continue
+        best = (found / scale, scale, output)
+        if PROBE_HINT_DIAMETER_PX <= found < PROBE_MIN_DIAMETER_PX:
             hinted = scale * target_px / found
-            if found >= PROBE_HINT_DIAMETER_PX and hinted <= MAX_SCALE and shape[0] * shape[1] * hinted**2 <= PROBE_MAX_PIXELS:
+            if hinted <= MAX_SCALE and shape[0] * shape[1] * hinted**2 <= PROBE_MAX_PIXELS:
                 found, output = measure(hinted)
                 if math.isfinite(found):
                     best = (found / hinted, hinted, output)
-                    if found >= PROBE_MIN_DIAMETER_PX:
-                        return best
-        elif not math.isfinite(best[0]):
-            best = (float("nan"), scale, output)
+        if found >= PROBE_MIN_DIAMETER_PX:
+            return best
     return best
 
 

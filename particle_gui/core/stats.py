@@ -324,6 +324,7 @@ def kmeans_plusplus_1d(values: np.ndarray, clusters: int, seed: int) -> np.ndarr
     random = np.random.RandomState(seed)
     trials = 2 + int(np.log(clusters))
     indices = np.full(clusters, -1, dtype=np.intp)
+    # With p (uniform) as scikit-learn passes it: choice() then draws from the stream as it does.
     indices[0] = random.choice(values.size, p=np.full(values.size, 1.0 / values.size))
     closest = (values - values[indices[0]]) ** 2
     potential = closest.sum()
