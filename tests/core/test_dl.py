@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams, SplitParams
 from particle_gui.core.pipeline import Pipeline
 from tests.core.synthetic import disc_image, disc_mask, grid_centres
+from tests.keras_models import load_keras_model
 
 REPO = Path(__file__).resolve().parents[2]
 KERAS_MODEL = REPO / "training" / "models" / "unet.keras"
@@ -133,7 +133,7 @@ def test_a_small_probe_sends_the_next_run_straight_to_the_target_scale():
 
 def test_a_probe_of_wide_particles_is_believed_without_another_run():
     scales, measure = _scale_recorder(400.0)
-    diameter, scale, _ = dl.estimate_diameter(measure, (768, 1024), target_px=24.0)
+    diameter, _scale, _ = dl.estimate_diameter(measure, (768, 1024), target_px=24.0)
     assert scales == pytest.approx([1 / 16]) and diameter == pytest.approx(400.0)
 
 
@@ -193,13 +193,7 @@ def test_watershed_splits_touching_discs_from_their_interiors():
 
 @pytest.mark.filterwarnings("ignore")
 def test_onnx_agrees_with_keras():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        keras = pytest.importorskip("keras")
-        pytest.importorskip("tensorflow")
-    if not KERAS_MODEL.is_file():
-        pytest.skip("training/models/unet.keras is not in this checkout")
-    model = keras.saving.load_model(KERAS_MODEL, compile=False)
+    model = load_keras_model(KERAS_MODEL)
     session = dl.load_model()._session
     rng = np.random.default_rng(0)
     for x in (rng.random((1, 64, 96, 1), dtype=np.float32), disc_image((128, 160), CENTRES[:3], RADIUS)[None, ..., None]):

@@ -30,6 +30,7 @@ from particle_gui.core.shape_classes import (
 )
 from particle_gui.core.shape_crops import particle_crops
 from particle_gui.core.stats import class_summaries
+from tests.keras_models import load_keras_model
 
 ROOT = Path(__file__).resolve().parents[2]
 KERAS_MODEL = ROOT / "training" / "shapes" / "models" / "shape_classifier.keras"
@@ -125,13 +126,7 @@ def test_model_files_are_small_and_described() -> None:
 
 
 def test_onnx_agrees_with_keras() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        keras = pytest.importorskip("keras")
-        pytest.importorskip("tensorflow")
-        if not KERAS_MODEL.is_file():
-            pytest.skip("the Keras model is not in training/shapes/models")
-        network = keras.models.load_model(KERAS_MODEL, compile=False)
+    network = load_keras_model(KERAS_MODEL)
     grey, labels, _ = silhouettes(seed=2)
     _, crops = particle_crops(grey, labels)
     rng = np.random.default_rng(0)
