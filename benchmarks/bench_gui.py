@@ -3,7 +3,8 @@
 For each image size the window opens a synthetic image, then the "Sure-foreground level" slider is
 moved step by step; each step is timed from the slider's value change until the overlay, the
 histograms, the summary and the table have been updated (the window's own result handler has
-returned and pending events are processed). During a simulated drag (a value change every 16 ms)
+returned and pending events are processed); the shape classes follow in a second update, timed
+separately (from the value change until the classes are shown, with nothing else pending). During a simulated drag (a value change every 16 ms)
 a 2 ms GUI-thread timer records the longest gap between its ticks: the longest stall a user would
 feel. Cold start is timed in a fresh process from launch until the first result is on screen.
 
@@ -52,8 +53,16 @@ def measure_window(path: Path, steps: int) -> dict:
     window = MainWindow()
     window.show()
     tune_garbage_collector()  # as particle_gui.gui.app.main does
-    done = {"t": None}
-    window.controller.resultChanged.connect(lambda _r: done.__setitem__("t", time.perf_counter()))
+    done = {"t": None, "classes": None}
+
+    def on_result(result) -> None:
+        now = time.perf_counter()
+        if done["t"] is None:
+            done["t"] = now
+        if not result.shapes_pending:
+            done["classes"] = now
+
+    window.controller.resultChanged.connect(on_result)
 
     def wait_result(timeout_s: float = 60.0) -> float:
         # Idle in a real event loop (as the app does), not a busy processEvents loop that would
@@ -79,6 +88,26 @@ def measure_window(path: Path, steps: int) -> dict:
         slider.setValue(values[step % len(values)])
         finished = wait_result()
         latencies.append((finished - started) * 1000)
+
+    # Until the shape classes are shown too, one step at a time.
+    class_latencies = []
+    for step in range(steps):
+        done["t"] = done["classes"] = None
+        started = time.perf_counter()
+        slider.setValue(values[(step + 1) % len(values)])
+        loop = QEventLoop()
+
+        def quit_when_classified(result, loop=loop) -> None:
+            if not result.shapes_pending:
+                loop.quit()
+
+        window.controller.resultChanged.connect(quit_when_classified)
+        QTimer.singleShot(60_000, loop.quit)
+        if done["classes"] is None:
+            loop.exec()
+        window.controller.resultChanged.disconnect(quit_when_classified)
+        if done["classes"] is not None:
+            class_latencies.append((done["classes"] - started) * 1000)
 
     # Longest GUI-thread stall during a drag: value changes every 16 ms for ~2 s.
     gaps = []
@@ -114,6 +143,7 @@ def measure_window(path: Path, steps: int) -> dict:
         "particles": count,
         "latency_median_ms": statistics.median(latencies),
         "latency_max_ms": max(latencies),
+        "classes_median_ms": statistics.median(class_latencies) if class_latencies else float("nan"),
         "longest_stall_ms": max(gaps[1:]) if len(gaps) > 1 else float("nan"),
     }
 
@@ -140,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             figures = measure_window(path, args.steps)
             height, width, _ = SIZES[name]
             print(f"{width}x{height}: {figures['particles']} particles; slider -> display median "
-                  f"{figures['latency_median_ms']:.0f} ms (max {figures['latency_max_ms']:.0f} ms); "
+                  f"{figures['latency_median_ms']:.0f} ms (max {figures['latency_max_ms']:.0f} ms), "
+                  f"with shape classes {figures['classes_median_ms']:.0f} ms; "
                   f"longest GUI-thread stall during a drag {figures['longest_stall_ms']:.0f} ms")
         small = _write_image(Path(folder), "small")
         starts = [cold_start(small) for _ in range(3)]

@@ -7,6 +7,7 @@ one are reused as they are.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +26,10 @@ from particle_gui.core.measure import add_calibrated_columns, large_particle_war
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
 from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
-from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
-from particle_gui.core.stats import Summary, summarise
+from particle_gui.core.shape_classes import (
+    CLASS_COLUMN, add_shape_columns, classify_pending, pending_shape_columns, shapes_pending,
+)
+from particle_gui.core.stats import Summary, class_summaries, summarise
 from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
 
 STAGES: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "measure", "summary")
@@ -69,6 +72,11 @@ class PipelineResult:
     def count(self) -> int:
         return int(len(self.particles))
 
+    @property
+    def shapes_pending(self) -> bool:
+        """Whether some particles' shape classes are still to come (see :meth:`Pipeline.complete_shapes`)."""
+        return shapes_pending(self.particles)
+
 
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
@@ -99,6 +107,8 @@ class Pipeline:
     def __init__(self, image: LoadedImage) -> None:
         self.image = image
         self._cache: dict[str, tuple[Any, Any]] = {}
+        #: The last run that left its shape classes pending: its labels and its shapes/summary cache keys.
+        self._deferred: tuple[np.ndarray, Any, Any] | None = None
 
     def _stage(self, name: str, key: Any, compute: Callable[[], Any], ran: list[str]) -> Any:
         cached = self._cache.get(name)
@@ -129,6 +139,7 @@ class Pipeline:
         *,
         progress: ProgressCallback | None = None,
         should_cancel: Callable[[], bool] | None = None,
+        defer_shapes: bool = False,
     ) -> PipelineResult:
         """Run the pipeline, reusing cached stages whose inputs did not change.
 
@@ -142,6 +153,9 @@ class Pipeline:
         should_cancel : callable, optional
             Checked at every stage boundary; when it returns True, :class:`CancelledError`
             is raised and the cache keeps the stages already computed.
+        defer_shapes : bool
+            Leave the shape classes "pending" unless they are cached (the GUI shows the result
+            at once and then calls :meth:`complete_shapes`).
 
         Returns
         -------
@@ -235,13 +249,20 @@ class Pipeline:
         )
         # Shape classes: an internal cache on top of measure's, so summary changes never re-run the network.
         measured, classify = table_px, params.summary.classify_shapes
-        table_px, shape_warning = self._stage(
-            "shapes",
-            (key, classify),
-            lambda: add_shape_columns(measured, self.image.grey, labels, enabled=classify),
-            [],
-        )
+        shapes_key = (key, classify)
+        cached = self._cache.get("shapes")
+        if defer_shapes and classify and len(measured) and (cached is None or cached[0] != shapes_key):
+            table_px, shape_warning = pending_shape_columns(measured), None
+        else:
+            table_px, shape_warning = self._stage(
+                "shapes",
+                shapes_key,
+                lambda: add_shape_columns(measured, self.image.grey, labels, enabled=classify,
+                                          should_cancel=should_cancel),
+                [],
+            )
         particles = add_calibrated_columns(table_px, pixel_size)
+        pending = shapes_pending(particles)
 
         boundary(7)
         key = (key, params.summary, pixel_size)
@@ -249,10 +270,11 @@ class Pipeline:
         classes = particles[CLASS_COLUMN].to_numpy()
         summary = self._stage(
             "summary",
-            key,
+            (key, pending),
             lambda: summarise(diameters.to_numpy(), params.summary, unit=calibration.unit, classes=classes),
             ran,
         )
+        self._deferred = (labels, shapes_key, (key, False)) if pending else None
         warnings = list(self.image.warnings) + list(thresholded.warnings)
         if summary.count == 0:
             warnings.append("No particles were found with these parameters.")
@@ -275,6 +297,30 @@ class Pipeline:
             warnings=tuple(warnings),
             stages_run=tuple(ran),
         )
+
+    def complete_shapes(
+        self, result: PipelineResult, *, should_cancel: Callable[[], bool] | None = None
+    ) -> PipelineResult:
+        """``result`` with its pending shape classes filled in (see ``run(defer_shapes=True)``).
+
+        Works on any result of this image, also one re-labelled afterwards (hand corrections);
+        when it is this pipeline's own latest deferred result, the classes are cached, so the
+        next run with the same labels has them at once.
+
+        Raises
+        ------
+        CancelledError
+            ``should_cancel`` returned True (checked between batches of particles).
+        """
+        completed = complete_shapes(result, self.image.grey, should_cancel=should_cancel)
+        deferred = self._deferred
+        if deferred is not None and deferred[0] is result.labels and completed is not result:
+            labels, shapes_key, summary_key = deferred
+            warning = next((w for w in completed.warnings if w not in result.warnings), None)
+            self._cache["shapes"] = (shapes_key, (completed.particles, warning))
+            self._cache["summary"] = (summary_key, completed.summary)
+            self._deferred = None
+        return completed
 
     def _dl_maps(
         self, params: PipelineParams, progress: ProgressCallback | None, should_cancel: Callable[[], bool] | None
@@ -303,3 +349,23 @@ class Pipeline:
         labels = remove_labels(split, drop)
         kept_edges = np.unique(labels[np.isin(split, edge_ids) & (labels > 0)]) if not params.edge.exclude_edge else []
         return _frozen(labels), _frozen(np.asarray(kept_edges, dtype=np.int64))
+
+
+def complete_shapes(
+    result: PipelineResult, grey: np.ndarray, *, should_cancel: Callable[[], bool] | None = None
+) -> PipelineResult:
+    """``result`` with its "pending" particles shape-classified and the summary's per-class part
+    made again (its fits and intervals depend on the sizes only and are kept). ``result``
+    itself when nothing is pending.
+    """
+    if not result.shapes_pending:
+        return result
+    particles, warning = classify_pending(result.particles, grey, result.labels, should_cancel=should_cancel)
+    column = "ecd_nm" if result.calibration.pixel_size_nm is not None else "ecd"
+    diameters = particles[column].to_numpy(dtype=np.float64)
+    valid = np.isfinite(diameters) & (diameters > 0)
+    by_class = class_summaries(diameters[valid], particles[CLASS_COLUMN].to_numpy()[valid]) if valid.any() else ()
+    summary = dataclasses.replace(result.summary, shape_classes=by_class)
+    warnings = result.warnings + ((warning,) if warning and warning not in result.warnings else ())
+    return dataclasses.replace(result, particles=particles, summary=summary, warnings=warnings,
+                               stages_run=(*result.stages_run, "shapes"))

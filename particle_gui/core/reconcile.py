@@ -19,7 +19,7 @@ from particle_gui.core.corrections import particle_boxes, table_summary
 from particle_gui.core.measure import measure_particles
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.segment import lookup, touching_edge_ids
-from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
+from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns, pending_shape_columns
 
 #: An automatic particle with at least this fraction of its area under the user's particles or
 #: erased pixels is the same object the user already decided about: it is dropped.
@@ -119,7 +119,9 @@ def measure_result(
     edge_ids = touching_edge_ids(labels, analysis_rows=result.analysis_rows).astype(np.int64)
     particles = measure_particles(labels, grey, pixel_size_nm=result.calibration.pixel_size_nm, edge_ids=edge_ids,
                                   intensity_offset=intensity_offset, intensity_scale=intensity_scale)
-    if CLASS_COLUMN in result.particles.columns:
+    if result.shapes_pending:  # classified later, with the result's other pending particles
+        particles = pending_shape_columns(particles)
+    elif CLASS_COLUMN in result.particles.columns:
         particles, _warning = add_shape_columns(particles, grey, labels,
                                                 enabled=result.params.summary.classify_shapes)
     summary = table_summary(particles, result)

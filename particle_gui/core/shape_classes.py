@@ -9,12 +9,18 @@ The model (``particle_gui/models/shape_classifier.onnx`` with a JSON beside it) 
 first use and kept. A missing or unreadable model raises :class:`ShapeModelError`;
 :func:`add_shape_columns` turns that into an "unclassified" column and a warning, so the rest
 of an analysis never depends on it. Nothing is downloaded.
+
+Classification can wait: :func:`pending_shape_columns` marks every particle "pending" (the
+GUI shows a result at once and classifies a moment later) and :func:`classify_pending`
+classifies the pending ones. Particles are classified in batches of :data:`CLASSIFY_BATCH`, so
+the crops' memory stays small and a run can be cancelled between batches.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from particle_gui.core.errors import ShapeModelError
-from particle_gui.core.shape_crops import particle_crops
+from particle_gui.core.errors import CancelledError, ShapeModelError
+from particle_gui.core.shape_crops import object_slices, particle_crops
 
 SHAPE_CLASSES: tuple[str, ...] = ("round", "elongated", "square", "triangle", "hexagon", "irregular")
 UNCLASSIFIED = "unclassified"
+#: The class of a particle whose classification is still to come (see :func:`pending_shape_columns`).
+PENDING = "pending"
+#: Particles cropped and classified at a time.
+CLASSIFY_BATCH = 64
 #: Columns added to the particle table.
 CLASS_COLUMN = "shape_class"
 CONFIDENCE_COLUMN = "shape_confidence"
@@ -127,6 +137,7 @@ def classify_particles(
     ids: np.ndarray | None = None,
     *,
     model: ShapeModel | None = None,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> ShapeClassification:
     """Classify every particle of a label image by shape.
 
@@ -139,6 +150,8 @@ def classify_particles(
         The particles to classify, in this order; by default all, ascending.
     model : ShapeModel, optional
         By default the bundled model (:func:`load_shape_model`).
+    should_cancel : callable, optional
+        Checked before each batch of :data:`CLASSIFY_BATCH` particles.
 
     Returns
     -------
@@ -148,6 +161,8 @@ def classify_particles(
     ------
     ShapeModelError
         The model is missing or unreadable.
+    CancelledError
+        ``should_cancel`` returned True.
 
     Examples
     --------
@@ -157,8 +172,17 @@ def classify_particles(
     ['round']
     """
     model = model if model is not None else load_shape_model()
-    ids, crops = particle_crops(image_grey, labels, ids, size=model.crop_size, fill=model.crop_fill)
-    probabilities = model.predict(crops) if len(ids) else np.zeros((0, len(model.classes)), np.float32)
+    slices = object_slices(labels)
+    if ids is None:
+        ids = np.array([i + 1 for i, s in enumerate(slices) if s is not None], dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    probabilities = np.zeros((len(ids), len(model.classes)), np.float32)
+    for start in range(0, len(ids), CLASSIFY_BATCH):
+        if should_cancel is not None and should_cancel():
+            raise CancelledError("The shape classification was cancelled.")
+        batch = ids[start : start + CLASSIFY_BATCH]
+        _, crops = particle_crops(image_grey, labels, batch, size=model.crop_size, fill=model.crop_fill, slices=slices)
+        probabilities[start : start + len(batch)] = model.predict(crops)
     best = probabilities.argmax(axis=1) if len(ids) else np.zeros(0, np.int64)
     names = np.array(model.classes, dtype=object)[best] if len(ids) else np.zeros(0, dtype=object)
     confidence = probabilities[np.arange(len(ids)), best] if len(ids) else np.zeros(0, np.float32)
@@ -172,6 +196,7 @@ def add_shape_columns(
     *,
     enabled: bool = True,
     model: ShapeModel | None = None,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> tuple[pd.DataFrame, str | None]:
     """The particle table with ``shape_class`` and ``shape_confidence`` columns (a new table).
 
@@ -191,12 +216,54 @@ def add_shape_columns(
     warning = None
     if enabled and len(ids):
         try:
-            result = classify_particles(image_grey, labels, ids, model=model)
+            result = classify_particles(image_grey, labels, ids, model=model, should_cancel=should_cancel)
             classes, confidence = result.classes, result.confidence
         except ShapeModelError as exc:
             warning = str(exc)
     table[CLASS_COLUMN] = pd.Series(classes, index=table.index, dtype=object)
     table[CONFIDENCE_COLUMN] = pd.Series(confidence, index=table.index, dtype=np.float64)
+    return table, warning
+
+
+def pending_shape_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The particle table with every particle's class "pending" (a new table); see :func:`classify_pending`."""
+    table = table.copy()
+    table[CLASS_COLUMN] = pd.Series(PENDING, index=table.index, dtype=object)
+    table[CONFIDENCE_COLUMN] = pd.Series(np.nan, index=table.index, dtype=np.float64)
+    return table
+
+
+def shapes_pending(table: pd.DataFrame) -> bool:
+    """Whether some particle of the table still waits for its class."""
+    return CLASS_COLUMN in table.columns and bool((table[CLASS_COLUMN] == PENDING).any())
+
+
+def classify_pending(
+    table: pd.DataFrame,
+    image_grey: np.ndarray,
+    labels: np.ndarray,
+    *,
+    model: ShapeModel | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> tuple[pd.DataFrame, str | None]:
+    """The table with its "pending" particles classified (a new table; the others are kept).
+
+    Like :func:`add_shape_columns`, never raises for a model problem ("unclassified" and a
+    warning); raises :class:`CancelledError` when ``should_cancel`` returns True.
+
+    >>> labels = np.zeros((30, 30), np.int32); labels[5:25, 5:25] = 1
+    >>> table = pending_shape_columns(pd.DataFrame({"id": [1]}))
+    >>> shapes_pending(table), shapes_pending(classify_pending(table, labels.astype(np.float32), labels)[0])
+    (True, False)
+    """
+    table = table.copy()
+    waiting = (table[CLASS_COLUMN] == PENDING).to_numpy() if CLASS_COLUMN in table.columns else np.zeros(0, bool)
+    if not waiting.any():
+        return table, None
+    classified, warning = add_shape_columns(table.loc[waiting, ["id"]], image_grey, labels, model=model,
+                                            should_cancel=should_cancel)
+    table.loc[waiting, CLASS_COLUMN] = classified[CLASS_COLUMN].to_numpy()
+    table.loc[waiting, CONFIDENCE_COLUMN] = classified[CONFIDENCE_COLUMN].to_numpy()
     return table, warning
 
 

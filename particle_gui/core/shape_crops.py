@@ -37,6 +37,11 @@ def _window(array: np.ndarray, top: int, left: int, side: int, mode: str) -> np.
     return part
 
 
+def object_slices(labels: np.ndarray) -> list:
+    """Each label's bounding box (``scipy.ndimage.find_objects``; None for absent labels)."""
+    return ndi.find_objects(np.asarray(labels).astype(np.int32, copy=False)) if np.asarray(labels).size else []
+
+
 def _resize(window: np.ndarray, size: int) -> np.ndarray:
     interpolation = cv2.INTER_AREA if window.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(window, (size, size), interpolation=interpolation)
@@ -49,6 +54,7 @@ def particle_crops(
     *,
     size: int = CROP_SIZE,
     fill: float = CROP_FILL,
+    slices: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut one normalised two-channel crop per particle.
 
@@ -64,6 +70,8 @@ def particle_crops(
         Side of the crops in pixels.
     fill : float
         Fraction of the crop side that the particle's longer bounding-box side covers.
+    slices : list, optional
+        ``object_slices(labels)``, when the caller crops the same label image several times.
 
     Returns
     -------
@@ -85,7 +93,7 @@ def particle_crops(
         raise ValueError(f"labels must be integers, not {labels.dtype}")
     if not 0.1 <= fill <= 1.0 or size < 8:
         raise ValueError("fill must be in [0.1, 1] and size at least 8")
-    slices = ndi.find_objects(labels.astype(np.int32, copy=False)) if labels.size else []
+    slices = object_slices(labels) if slices is None else slices
     present = np.array([i + 1 for i, s in enumerate(slices) if s is not None], dtype=np.int64)
     ids = present if ids is None else np.asarray(ids, dtype=np.int64).ravel()
     crops = np.zeros((ids.size, size, size, 2), dtype=np.float32)

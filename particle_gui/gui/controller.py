@@ -20,6 +20,7 @@ from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
 from particle_gui.core.corrections import Corrections
 from particle_gui.core.edits import EDIT_KINDS
 from particle_gui.core.params import PipelineParams
+from particle_gui.core.pipeline import PipelineResult, complete_shapes
 from particle_gui.core.reconcile import CorrectionsSnapshot
 from particle_gui.gui.document import ImageDocument
 from particle_gui.gui.runner import PipelineRunner, RunOutput
@@ -61,8 +62,11 @@ class AppController(QObject):
         self.folder_images: list[Path] = []
         self.selection: tuple[int, ...] = ()
         self._snapshots: dict[int, tuple] = {}  # per document: (corrections, version, snapshot)
+        self._requested_for: ImageDocument | None = None
+        self._awaiting_shapes: PipelineResult | None = None  # the shown result whose classes are on their way
         self.runner = PipelineRunner(self)
         self.runner.resultReady.connect(self._on_runner_result)
+        self.runner.shapesReady.connect(self._on_runner_shapes)
         self.runner.runFailed.connect(self.errorOccurred)
         self.runner.busyChanged.connect(self.busyChanged)
 
@@ -188,6 +192,8 @@ class AppController(QObject):
             self.errorOccurred.emit("There is no result to export yet.", "")
             return None
         out_dir = Path(out_dir)
+        if document.result.shapes_pending:  # exports always carry the classes
+            self._adopt(document, complete_shapes(document.result, document.image.grey))
         result = document.result
         stem = document.path.stem
 
@@ -258,6 +264,7 @@ class AppController(QObject):
         self._request_run()
 
     def _on_runner_result(self, output: RunOutput, generation: int) -> None:
+        self._awaiting_shapes = None
         document = getattr(self, "_requested_for", None)
         if document is None:
             return
@@ -273,12 +280,28 @@ class AppController(QObject):
         document.result = result
         document.outlines = output.outlines
         document.overlay_rgba = output.overlay_rgba
+        self._awaiting_shapes = result if result.shapes_pending else None
         if document is self.current:
             valid = set(result.particles["id"].tolist())
             kept = tuple(i for i in self.selection if i in valid)
             if kept != self.selection:
                 self.selection = kept
                 self.selectionChanged.emit(kept)
+            self.resultChanged.emit(result)
+
+    def _on_runner_shapes(self, output: RunOutput, generation: int) -> None:
+        """The shape classes of the result shown last. Dropped when an edit changed that result
+        meanwhile: the editor's summary after the edit classifies what is still pending."""
+        shown, self._awaiting_shapes = self._awaiting_shapes, None
+        document = getattr(self, "_requested_for", None)
+        if shown is None or document is None or document.result is not shown:
+            return
+        self._adopt(document, dataclasses.replace(output.result, labels=shown.labels))
+
+    def _adopt(self, document: ImageDocument, result: PipelineResult) -> None:
+        """Make ``result`` (the document's result, completed) the one shown."""
+        document.result = result
+        if document is self.current:
             self.resultChanged.emit(result)
 
     def _snapshot(self, document: ImageDocument, corrections: Corrections) -> CorrectionsSnapshot:

@@ -3,6 +3,12 @@
 Every request carries a generation number. A new request makes the run in flight stale: it
 is cancelled at its next stage boundary (the pipeline checks ``should_cancel``) and its result,
 if it still arrives, is dropped. Only the newest request's result reaches ``resultReady``.
+
+Shape classes come second. Classifying takes longer than the rest of a slider step, so a run's
+result is shown with its classes "pending"; when no newer request has come within
+:data:`CLASSIFY_DELAY_MS` (the user paused), a second, cancellable worker job classifies the
+particles and ``shapesReady`` reports the completed result. During a drag the network never
+holds a step up.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from particle_gui.gui.overlay import render_overlay_rgba
 #: Requests arriving within this delay are merged into one run. Requests that arrive while a
 #: run is in flight are merged anyway (only the newest waits), so no longer delay is needed.
 DEBOUNCE_MS = 0
+#: A shown result's shape classes are computed once no newer request came for this long.
+CLASSIFY_DELAY_MS = 40
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,12 +66,16 @@ class PipelineRunner(QObject):
     -------
     resultReady(object, int)
         A :class:`RunOutput` and the generation it answers.
+    shapesReady(object, int)
+        After a ``resultReady`` whose shape classes were pending: the same output with the
+        result's classes filled in (same labels, outlines and overlay).
     runFailed(str, str)
         A readable message (naming the image) and the technical details; the error is logged.
     busyChanged(bool)
     """
 
     resultReady = Signal(object, int)
+    shapesReady = Signal(object, int)
     runFailed = Signal(str, str)
     busyChanged = Signal(bool)
     #: A long stage's progress (the network's tiles): stage name, done, total. From the worker.
@@ -80,6 +92,11 @@ class PipelineRunner(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self._start_pending)
+        self._to_classify: tuple[RunRequest, RunOutput] | None = None  # shown, classes still to come
+        self._classify_timer = QTimer(self)
+        self._classify_timer.setSingleShot(True)
+        self._classify_timer.setInterval(CLASSIFY_DELAY_MS)
+        self._classify_timer.timeout.connect(self._start_classification)
 
     @property
     def generation(self) -> int:
@@ -87,7 +104,7 @@ class PipelineRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._in_flight is not None or self._pending is not None
+        return self._in_flight is not None or self._pending is not None or self._to_classify is not None
 
     def request(
         self, pipeline: Pipeline, params: PipelineParams, calibration: Calibration, post: PostStep | None = None
@@ -98,6 +115,7 @@ class PipelineRunner(QObject):
         corrections over it."""
         self._generation += 1
         was_busy = self.busy
+        self._drop_classification()
         self._pending = RunRequest(self._generation, pipeline, params, calibration, post)
         if not was_busy:
             self.busyChanged.emit(True)
@@ -112,8 +130,13 @@ class PipelineRunner(QObject):
         self._generation += 1
         self._pending = None
         self._timer.stop()
+        self._drop_classification()
         if self._in_flight is None:
             self.busyChanged.emit(False)
+
+    def _drop_classification(self) -> None:
+        self._to_classify = None
+        self._classify_timer.stop()
 
     def _start_pending(self) -> None:
         if self._in_flight is not None or self._pending is None:
@@ -128,6 +151,7 @@ class PipelineRunner(QObject):
                     request.calibration,
                     should_cancel=lambda: request.generation != self._generation,
                     progress=self._report_progress,
+                    defer_shapes=True,
                 )
             except CancelledError:
                 return None  # a newer request superseded this one
@@ -137,15 +161,38 @@ class PipelineRunner(QObject):
             outlines = outline_labels(result.labels)
             return RunOutput(result, outlines, render_overlay_rgba(result, outlines), extra)
 
+        self._start_worker(work, self._on_worker_returned)
+
+    def _start_worker(self, work: Callable[[], RunOutput | None], on_returned: Callable) -> None:
         # _ignore_errors: errors go to the handler below only; by default superqt also re-raises
         # them in the GUI thread, where they end as unhandled exceptions.
         worker = create_worker(work, _ignore_errors=True)
         # Bound methods, not lambdas: Qt disconnects them if the runner is deleted first.
-        worker.returned.connect(self._on_worker_returned)
+        worker.returned.connect(on_returned)
         worker.errored.connect(self._on_worker_errored)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
         worker.start()
+
+    def _start_classification(self) -> None:
+        if self._in_flight is not None or self._pending is not None or self._to_classify is None:
+            return
+        (request, output), self._to_classify = self._to_classify, None
+        if request.generation != self._generation:
+            self.busyChanged.emit(False)
+            return
+        self._in_flight = request
+
+        def work() -> RunOutput | None:
+            try:
+                completed = request.pipeline.complete_shapes(
+                    output.result, should_cancel=lambda: request.generation != self._generation
+                )
+            except CancelledError:
+                return None
+            return RunOutput(completed, output.outlines, output.overlay_rgba, output.extra)
+
+        self._start_worker(work, self._on_classified)
 
     def _report_progress(self, stage: str, done: int, total: int) -> None:
         if stage == "inference":  # the other stages take milliseconds: not worth a message
@@ -154,7 +201,14 @@ class PipelineRunner(QObject):
     def _on_worker_returned(self, result: RunOutput | None) -> None:
         request = self._in_flight
         if result is not None and request is not None and request.generation == self._generation:
+            if result.result.shapes_pending:
+                self._to_classify = (request, result)
             self.resultReady.emit(result, request.generation)
+
+    def _on_classified(self, output: RunOutput | None) -> None:
+        request = self._in_flight
+        if output is not None and request is not None and request.generation == self._generation:
+            self.shapesReady.emit(output, request.generation)
 
     def _on_worker_errored(self, exc: BaseException) -> None:
         request = self._in_flight
@@ -170,6 +224,8 @@ class PipelineRunner(QObject):
         if self._pending is not None:
             if not self._timer.isActive():
                 self._start_pending()
+        elif self._to_classify is not None:
+            self._classify_timer.start()
         else:
             self.busyChanged.emit(False)
 

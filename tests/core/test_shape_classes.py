@@ -13,15 +13,17 @@ import pandas as pd
 import pytest
 
 from particle_gui.core import shape_classes
-from particle_gui.core.errors import ShapeModelError
+from particle_gui.core.errors import CancelledError, ShapeModelError
 from particle_gui.core.export import shape_class_text, summary_row, write_particles_csv, write_particles_excel
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams, SummaryParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.pipeline import Pipeline, complete_shapes
+from particle_gui.core.reconcile import apply_manual_layer, manual_layer
 from particle_gui.core.shape_classes import (
     CLASS_COLUMN,
     CONFIDENCE_COLUMN,
     DEFAULT_MODEL_PATH,
+    PENDING,
     SHAPE_CLASSES,
     UNCLASSIFIED,
     add_shape_columns,
@@ -194,6 +196,62 @@ def test_pipeline_table_summary_and_cache(monkeypatch) -> None:
     rerun = pipeline.run(dataclasses.replace(PipelineParams(), summary=SummaryParams(bootstrap_samples=200)))
     assert rerun.stages_run == ("summary",) and not calls  # the classes came from the cache
     assert rerun.particles[CLASS_COLUMN].tolist() == result.particles[CLASS_COLUMN].tolist()
+
+
+def test_deferred_classes_are_the_direct_ones_and_are_cached(monkeypatch) -> None:
+    grey, _, truth = silhouettes(seed=3)
+    direct = Pipeline(_image(grey)).run(PipelineParams())
+    pipeline = Pipeline(_image(grey))
+    shown = pipeline.run(PipelineParams(), defer_shapes=True)
+    assert shown.shapes_pending and set(shown.particles[CLASS_COLUMN]) == {PENDING}
+    assert [(c.shape_class, c.count) for c in shown.summary.shape_classes] == [(PENDING, 4)]
+    assert shown.summary.d50 == direct.summary.d50 and shown.summary.lognormal == direct.summary.lognormal
+    completed = pipeline.complete_shapes(shown)
+    assert not completed.shapes_pending and completed.labels is shown.labels
+    pd.testing.assert_frame_equal(completed.particles, direct.particles)
+    assert completed.summary == direct.summary
+    assert pipeline.complete_shapes(completed) is completed  # nothing left to do
+    calls = []
+    monkeypatch.setattr(shape_classes, "classify_particles", lambda *a, **k: calls.append(1))
+    again = pipeline.run(PipelineParams(), defer_shapes=True)  # the classes were cached
+    assert not again.shapes_pending and not calls and again.stages_run == ()
+    pd.testing.assert_frame_equal(again.particles, direct.particles)
+
+
+def test_without_the_model_deferred_classes_end_unclassified_with_the_warning(no_model: Path) -> None:
+    grey, _, _ = silhouettes()
+    pipeline = Pipeline(_image(grey))
+    shown = pipeline.run(PipelineParams(), defer_shapes=True)
+    assert shown.shapes_pending and not any("shape" in w for w in shown.warnings)
+    completed = pipeline.complete_shapes(shown)
+    assert set(completed.particles[CLASS_COLUMN]) == {UNCLASSIFIED}
+    assert sum("shape classifier model is missing" in w for w in completed.warnings) == 1
+
+
+def test_classification_runs_in_cancellable_batches_with_the_same_answer(monkeypatch) -> None:
+    grey, labels, truth = silhouettes(seed=5)
+    whole = classify_particles(grey, labels)
+    monkeypatch.setattr(shape_classes, "CLASSIFY_BATCH", 1)
+    batched = classify_particles(grey, labels)
+    assert batched.ids.tolist() == [1, 2, 3, 4] and batched.classes.tolist() == [truth[i] for i in range(1, 5)]
+    np.testing.assert_allclose(batched.probabilities, whole.probabilities, atol=1e-6)
+    checks = []
+    with pytest.raises(CancelledError):
+        classify_particles(grey, labels, should_cancel=lambda: checks.append(1) or len(checks) > 2)
+    assert len(checks) == 3  # cancelled before the third batch
+
+
+def test_pending_rows_stay_pending_through_a_reconcile_and_are_classified_after() -> None:
+    grey, _, truth = silhouettes(seed=3)
+    shown = Pipeline(_image(grey)).run(PipelineParams(), defer_shapes=True)
+    base = np.array(shown.labels)
+    drawn = base.copy()
+    drawn[drawn == drawn.max()] = 0  # the user deleted one particle
+    reconciled = apply_manual_layer(shown, manual_layer(drawn, base), grey)
+    assert reconciled.count == 3 and reconciled.shapes_pending
+    completed = complete_shapes(reconciled, grey)
+    assert not completed.shapes_pending and set(completed.particles[CLASS_COLUMN]) < set(truth.values())
+    assert sum(c.count for c in completed.summary.shape_classes) == 3
 
 
 def test_class_summaries_order_and_percentiles() -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import tifffile
 
 from particle_gui.core.params import PipelineParams
+from particle_gui.core.shape_classes import CLASS_COLUMN, PENDING
 from particle_gui.gui.controller import AppController
 from tests.gui.conftest import disc_grey
 
@@ -122,3 +124,51 @@ def test_export_writes_the_cli_files_and_excel(qtbot, disc_tiff, tmp_path):
     )
     labels = tifffile.imread(tmp_path / "out" / "discs_labels.tif")
     assert len(np.unique(labels)) - 1 == 5
+
+
+def test_result_is_shown_first_and_its_shape_classes_follow(qtbot, disc_tiff):
+    controller = AppController()
+    received = []
+    controller.resultChanged.connect(received.append)
+    controller.open_image(disc_tiff)
+    assert controller.runner.wait(10_000)
+    qtbot.wait(20)
+    assert len(received) == 2
+    shown, classified = received
+    assert shown.shapes_pending and set(shown.particles[CLASS_COLUMN]) == {PENDING}
+    assert not classified.shapes_pending and set(classified.particles[CLASS_COLUMN]) == {"round"}
+    assert classified.labels is shown.labels and controller.current.result is classified
+    assert [(c.shape_class, c.count) for c in classified.summary.shape_classes] == [("round", 5)]
+
+
+def test_a_new_request_drops_the_classification_of_the_shown_result(qtbot, disc_tiff):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    base = controller.current.params
+    received = []
+    controller.resultChanged.connect(received.append)
+    classified = []
+    controller.runner.shapesReady.connect(lambda output, generation: classified.append(output.result))
+    for area in (100.0, 1000.0):  # each new value arrives before the previous one's classes
+        with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+            controller.set_params(dataclasses.replace(base, clean=dataclasses.replace(base.clean, min_area_px=area)))
+    assert controller.runner.wait(10_000)
+    qtbot.wait(20)
+    assert [r.params.clean.min_area_px for r in classified] == [1000.0]
+    assert received[-1] is controller.current.result and not received[-1].shapes_pending
+    assert received[-1].count == 1
+
+
+def test_export_while_classes_are_pending_writes_them(qtbot, disc_tiff, tmp_path):
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    assert controller.current.result.shapes_pending
+    controller.export_results(tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "discs_particles.csv")
+    assert table[CLASS_COLUMN].tolist() == ["round"] * 5
+    assert not controller.current.result.shapes_pending
+    assert controller.runner.wait(10_000)
+    qtbot.wait(20)
+    assert not controller.current.result.shapes_pending

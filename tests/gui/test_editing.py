@@ -208,3 +208,25 @@ def test_an_absurd_typed_pixel_size_is_refused_and_nothing_changes(editor):
     app.set_manual_pixel_size(2e6)  # "2 mm" typed for "2 µm"
     assert "not plausible" in errors[-1]
     assert app.current.manual_pixel_size_nm is None and app.runner.generation == generation  # no new run
+
+
+def test_an_edit_before_the_classes_arrive_gets_them_from_the_summary_after_the_edit(qtbot, disc_tiff, tmp_path):
+    controller = AppController()
+    editor = Editor(controller, Autosaver(tmp_path / "recovery"))
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        controller.open_image(disc_tiff)
+    assert controller.current.result.shapes_pending
+    assert editor.delete([_id_at(editor, 50)])  # before the runner classifies (it waits for a pause)
+    assert editor.add_polygon([(10, 10), (40, 10), (40, 40), (10, 40)])
+    result = controller.current.result
+    added = int(result.labels[20, 20])
+    table = result.particles.set_index("id")
+    assert table.loc[added, "shape_class"] == "square"  # the edited particle is classified at once
+    assert result.shapes_pending  # the others wait
+    assert controller.runner.wait(10_000) and editor.wait_idle()
+    qtbot.wait(20)
+    result = controller.current.result
+    assert not result.shapes_pending and result.count == 5
+    assert result.particles.set_index("id")["shape_class"].value_counts().to_dict() == {"round": 4, "square": 1}
+    assert result.summary.lognormal is not None and result.labels[128, 50] == 0
+    editor.autosaver.close()

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from particle_gui.core.export import outline_labels
-from particle_gui.core.shape_classes import CLASS_COLUMN, CONFIDENCE_COLUMN
+from particle_gui.core.shape_classes import CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING
 from particle_gui.gui.overlay import SHAPE_CLASS_RGB, render_overlay_rgba, shape_legend
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget
 from particle_gui.gui.widgets.shape_legend import ShapeLegend
@@ -86,3 +86,16 @@ def test_histogram_stacks_by_class(qtbot, disc_result) -> None:
     assert int(counts["round"].sum()) == 3
     widget.by_class_check.setChecked(False)
     assert widget.class_counts == {}
+
+
+def test_pending_classes_read_as_being_classified(qtbot, disc_result) -> None:
+    table = disc_result.particles.copy()
+    table[CLASS_COLUMN] = ["round", PENDING, PENDING, PENDING, PENDING]
+    result = dataclasses.replace(disc_result, particles=table)
+    panel, legend = SummaryPanel(), ShapeLegend()
+    qtbot.addWidget(panel)
+    qtbot.addWidget(legend)
+    panel.set_result(result)
+    legend.set_result(result)
+    assert "round: 1 (20 %), D50" in panel.text() and "being classified: 4 (80 %)" in panel.text()
+    assert "being classified&nbsp;4" in legend.text() and PENDING not in legend.text()

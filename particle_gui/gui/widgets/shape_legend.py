@@ -7,13 +7,15 @@ import html
 from PySide6.QtWidgets import QLabel, QWidget
 
 from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.shape_classes import PENDING
 from particle_gui.gui.overlay import shape_legend
 
 
 def shape_legend_html(result: PipelineResult | None) -> str:
     """``■ round 40  ■ elongated 3 ...`` with each square in its class colour; empty without classes."""
     items = [
-        f"<span style='color:rgb({r},{g},{b})'>&#9632;</span>&nbsp;{html.escape(name)}&nbsp;{count}"
+        f"<span style='color:rgb({r},{g},{b})'>&#9632;</span>&nbsp;"
+        f"{'being classified' if name == PENDING else html.escape(name)}&nbsp;{count}"
         for name, (r, g, b), count in shape_legend(result)
     ]
     return "&nbsp;&nbsp; ".join(items)

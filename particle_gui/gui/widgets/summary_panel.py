@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.shape_classes import CLASS_COLUMN, UNCLASSIFIED
+from particle_gui.core.shape_classes import CLASS_COLUMN, PENDING, UNCLASSIFIED
 from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, ClassSummary, Summary, class_summaries
 
 #: A Kolmogorov-Smirnov p-value below this rejects the log-normal fit.
@@ -85,8 +85,10 @@ def shape_class_rows(result: PipelineResult) -> list[tuple[str, str]]:
     rows = []
     for index, c in enumerate(result_class_summaries(result)):
         share = format_number(100 * c.fraction, "%")
-        rows.append(("Shape classes" if index == 0 else "",
-                     f"{c.shape_class}: {c.count} ({share}), D50 {format_number(c.d50, result.summary.unit)}"))
+        text = f"{c.shape_class}: {c.count} ({share}), D50 {format_number(c.d50, result.summary.unit)}"
+        if c.shape_class == PENDING:
+            text = f"being classified: {c.count} ({share})"
+        rows.append(("Shape classes" if index == 0 else "", text))
     return rows
 
 
