@@ -43,6 +43,7 @@ def _open(window, path: Path) -> None:
     window.controller.open_image(path)
     loop.exec()
     window.controller.resultChanged.disconnect(loop.quit)
+    window.controller.runner.wait(120_000)  # the shape classes too: edits are timed on a settled window
 
 
 def _timed(action) -> float:

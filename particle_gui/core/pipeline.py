@@ -27,7 +27,8 @@ from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
 from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
 from particle_gui.core.shape_classes import (
-    CLASS_COLUMN, add_shape_columns, classify_pending, pending_shape_columns, shapes_pending,
+    CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, add_shape_columns, classify_pending, pending_shape_columns,
+    shapes_pending,
 )
 from particle_gui.core.stats import Summary, class_summaries, summarise
 from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
@@ -361,11 +362,36 @@ def complete_shapes(
     if not result.shapes_pending:
         return result
     particles, warning = classify_pending(result.particles, grey, result.labels, should_cancel=should_cancel)
+    summary = _with_class_summaries(result, particles)
+    warnings = result.warnings + ((warning,) if warning and warning not in result.warnings else ())
+    return dataclasses.replace(result, particles=particles, summary=summary, warnings=warnings,
+                               stages_run=(*result.stages_run, "shapes"))
+
+
+def merge_shapes(result: PipelineResult, classified: PipelineResult) -> PipelineResult:
+    """``result`` with its "pending" particles given their classes from ``classified`` (by id).
+
+    For a result edited after its classes were asked for: the particles an edit touched were
+    classified again by the edit, so those still pending are the ones ``classified`` saw.
+    """
+    table = result.particles
+    if not result.shapes_pending:
+        return result
+    source = classified.particles.set_index("id")
+    ids = table["id"]
+    take = (table[CLASS_COLUMN] == PENDING).to_numpy() & ids.isin(source.index).to_numpy()
+    table = table.copy()
+    for column in (CLASS_COLUMN, CONFIDENCE_COLUMN):
+        table.loc[take, column] = source.loc[ids[take], column].to_numpy()
+    warnings = result.warnings + tuple(w for w in classified.warnings if w not in result.warnings)
+    return dataclasses.replace(result, particles=table, summary=_with_class_summaries(result, table),
+                               warnings=warnings)
+
+
+def _with_class_summaries(result: PipelineResult, particles: pd.DataFrame) -> Summary:
+    """The result's summary with the per-class part made from ``particles`` (the rest depends on sizes only)."""
     column = "ecd_nm" if result.calibration.pixel_size_nm is not None else "ecd"
     diameters = particles[column].to_numpy(dtype=np.float64)
     valid = np.isfinite(diameters) & (diameters > 0)
     by_class = class_summaries(diameters[valid], particles[CLASS_COLUMN].to_numpy()[valid]) if valid.any() else ()
-    summary = dataclasses.replace(result.summary, shape_classes=by_class)
-    warnings = result.warnings + ((warning,) if warning and warning not in result.warnings else ())
-    return dataclasses.replace(result, particles=particles, summary=summary, warnings=warnings,
-                               stages_run=(*result.stages_run, "shapes"))
+    return dataclasses.replace(result.summary, shape_classes=by_class)

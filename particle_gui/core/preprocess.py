@@ -114,4 +114,5 @@ def preprocess(image: np.ndarray, params: PreprocessParams) -> np.ndarray:
     result = denoise(result, params)
     if params.clahe:
         result = clahe(result, clip_limit=params.clahe_clip_limit)
-    return result
+    # Filters' rounding can step outside [0, 1] by an ulp (a Gaussian of a flat image of ones: 1.0000001).
+    return np.clip(result, 0.0, 1.0, out=result)

@@ -20,7 +20,7 @@ from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
 from particle_gui.core.corrections import Corrections
 from particle_gui.core.edits import EDIT_KINDS
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import PipelineResult, complete_shapes
+from particle_gui.core.pipeline import PipelineResult, complete_shapes, merge_shapes
 from particle_gui.core.reconcile import CorrectionsSnapshot
 from particle_gui.gui.document import ImageDocument
 from particle_gui.gui.runner import PipelineRunner, RunOutput
@@ -290,13 +290,16 @@ class AppController(QObject):
             self.resultChanged.emit(result)
 
     def _on_runner_shapes(self, output: RunOutput, generation: int) -> None:
-        """The shape classes of the result shown last. Dropped when an edit changed that result
-        meanwhile: the editor's summary after the edit classifies what is still pending."""
+        """The shape classes of the result shown last. When the user edited meanwhile, the
+        particles the edits left untouched take their classes from it (the edits classified the rest)."""
         shown, self._awaiting_shapes = self._awaiting_shapes, None
-        document = getattr(self, "_requested_for", None)
-        if shown is None or document is None or document.result is not shown:
+        document = self._requested_for
+        if shown is None or document is None or document.result is None:
             return
-        self._adopt(document, dataclasses.replace(output.result, labels=shown.labels))
+        if document.result is shown:
+            self._adopt(document, dataclasses.replace(output.result, labels=shown.labels))
+        else:
+            self._adopt(document, merge_shapes(document.result, output.result))
 
     def _adopt(self, document: ImageDocument, result: PipelineResult) -> None:
         """Make ``result`` (the document's result, completed) the one shown."""

@@ -22,7 +22,6 @@ from particle_gui.core.corrections import Corrections, remeasure, table_summary,
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, replay
 from particle_gui.core.loading import load_image
-from particle_gui.core.pipeline import PipelineResult, complete_shapes
 from particle_gui.core.session import SessionState, file_sha256, load_session, save_session
 from particle_gui.gui.autosave import Autosaver, journal_for
 from particle_gui.gui.controller import AppController
@@ -394,21 +393,21 @@ class Editor(QObject):
             self._summary_timer.start()
             return
         result, version = document.result, document.corrections.version
-        grey = document.image.grey
 
-        def full_summary() -> PipelineResult:
-            completed = complete_shapes(result, grey)  # particles still waiting for their class, if any
-            return dataclasses.replace(completed, summary=table_summary(completed.particles, completed))
-
-        def done(completed: PipelineResult) -> None:
+        def done(summary) -> None:
             # Not when a run for newer parameters is on its way: its result comes with a full summary.
-            if (document.result is result and document.corrections is not None
-                    and document.corrections.version == version and result.params == document.params):
-                document.result = completed
+            if (document.corrections is None or document.corrections.version != version
+                    or result.params != document.params):
+                return
+            if document.result is result:
+                document.result = dataclasses.replace(result, summary=summary)
                 if document is self.document:
                     self.app.resultChanged.emit(document.result)
+            elif document.result is not None and document.result.labels is result.labels:
+                self._summary_timer.start()  # only the shape classes arrived meanwhile: summarise that table
 
-        worker = create_worker(full_summary, _ignore_errors=True)
+        particles = result.particles
+        worker = create_worker(lambda: table_summary(particles, result), _ignore_errors=True)
         worker.returned.connect(done)
         worker.errored.connect(lambda exc: log.warning("summary after an edit failed", exc_info=exc))
         worker.finished.connect(self._on_summary_finished)

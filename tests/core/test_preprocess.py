@@ -115,3 +115,10 @@ def test_preprocess_returns_a_new_array_not_its_input(noisy_flat):
     image = noisy_flat.copy()
     out = preprocess(image, PreprocessParams(denoise="none"))
     assert out is not image and not np.shares_memory(out, image)
+
+
+def test_output_stays_in_the_unit_range_after_rounding() -> None:
+    # Found by hypothesis: a wide Gaussian of a flat image of ones gave 1.0000001.
+    out = preprocess(np.ones((2, 2), np.float32), PreprocessParams(denoise="gaussian", gaussian_sigma_px=19.5))
+    assert out.max() <= 1.0 and out.min() >= 0.0
+    np.testing.assert_allclose(out, 1.0, atol=1e-6)

@@ -17,7 +17,7 @@ from particle_gui.core.errors import CancelledError, ShapeModelError
 from particle_gui.core.export import shape_class_text, summary_row, write_particles_csv, write_particles_excel
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams, SummaryParams
-from particle_gui.core.pipeline import Pipeline, complete_shapes
+from particle_gui.core.pipeline import Pipeline, complete_shapes, merge_shapes
 from particle_gui.core.reconcile import apply_manual_layer, manual_layer
 from particle_gui.core.shape_classes import (
     CLASS_COLUMN,
@@ -252,6 +252,23 @@ def test_pending_rows_stay_pending_through_a_reconcile_and_are_classified_after(
     completed = complete_shapes(reconciled, grey)
     assert not completed.shapes_pending and set(completed.particles[CLASS_COLUMN]) < set(truth.values())
     assert sum(c.count for c in completed.summary.shape_classes) == 3
+
+
+def test_merged_classes_fill_only_what_is_still_pending() -> None:
+    grey, _, truth = silhouettes(seed=3)
+    pipeline = Pipeline(_image(grey))
+    shown = pipeline.run(PipelineParams(), defer_shapes=True)
+    classified = pipeline.complete_shapes(shown)
+    table = shown.particles.copy()
+    table.loc[0, CLASS_COLUMN] = "irregular"  # as if an edit had re-classified particle 1
+    table = table[table["id"] != 4]  # and deleted particle 4
+    edited = dataclasses.replace(shown, particles=table.reset_index(drop=True))
+    merged = merge_shapes(edited, classified)
+    expected = classified.particles.set_index("id")[CLASS_COLUMN].to_dict()
+    got = merged.particles.set_index("id")[CLASS_COLUMN].to_dict()
+    assert got == {1: "irregular", 2: expected[2], 3: expected[3]} and not merged.shapes_pending
+    assert sorted((c.shape_class, c.count) for c in merged.summary.shape_classes) == sorted(
+        (name, list(got.values()).count(name)) for name in set(got.values()))
 
 
 def test_class_summaries_order_and_percentiles() -> None:

@@ -210,7 +210,7 @@ def test_an_absurd_typed_pixel_size_is_refused_and_nothing_changes(editor):
     assert app.current.manual_pixel_size_nm is None and app.runner.generation == generation  # no new run
 
 
-def test_an_edit_before_the_classes_arrive_gets_them_from_the_summary_after_the_edit(qtbot, disc_tiff, tmp_path):
+def test_edits_made_before_the_classes_arrive_keep_theirs_and_the_rest_get_the_runners(qtbot, disc_tiff, tmp_path):
     controller = AppController()
     editor = Editor(controller, Autosaver(tmp_path / "recovery"))
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
@@ -224,7 +224,8 @@ def test_an_edit_before_the_classes_arrive_gets_them_from_the_summary_after_the_
     assert table.loc[added, "shape_class"] == "square"  # the edited particle is classified at once
     assert result.shapes_pending  # the others wait
     assert controller.runner.wait(10_000) and editor.wait_idle()
-    qtbot.wait(20)
+    qtbot.wait(300)
+    assert editor.wait_idle()
     result = controller.current.result
     assert not result.shapes_pending and result.count == 5
     assert result.particles.set_index("id")["shape_class"].value_counts().to_dict() == {"round": 4, "square": 1}
