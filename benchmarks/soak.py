@@ -6,7 +6,7 @@ also while a run is in flight. Checked throughout:
 
 - every result the analysis delivers was computed with the parameters in force when it is shown
   (no stale result is ever displayed), and once the window is idle the canvas, the table and the
-  histogram show the document's newest result;
+  histogram show the document's newest result, every particle with its shape class;
 - the process's memory (RSS) after warm-up grows by less than the limit.
 
 Usage: ``python -m benchmarks.soak [--changes 1000] [--edits 500] [--seed 0]``
@@ -137,6 +137,8 @@ def soak(image_path: Path, *, changes: int, edits: int, seed: int, warmup: int =
         stale.append("the window is idle but does not show the newest result")
     if window.particle_table.row_count() != document.result.count:
         stale.append("the table does not match the result")
+    if document.result.shapes_pending:
+        stale.append("the window is idle but some particles never got their shape class")
     memory_end = rss_mb()
     window.editor.autosaver.close()
     window.close()
