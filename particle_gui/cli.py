@@ -14,16 +14,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm import tqdm
-
 import particle_gui
-from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, find_inputs, images_in_folder, run_batch
-from particle_gui.core.dl import ModelError, load_model
 from particle_gui.core.errors import CalibrationError, ExportError, ParamsError
-from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import METHODS, PipelineParams
-from particle_gui.core.samples import samples_from_folder
 from particle_gui.core.units import parse_length_nm
+
+# The engine (SciPy, pandas, OpenCV, onnxruntime: ~1.5 s) is imported by the commands that run
+# it, not at start: --help, --version and usage errors answer at once.
 
 PROG = "particle-gui"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -140,6 +137,8 @@ def _launch_gui(argv: list[str]) -> int:
 
 def _load_params(args: argparse.Namespace) -> PipelineParams:
     """``--params`` and ``--method`` as one PipelineParams; a usage error (exit 2) when invalid."""
+    from particle_gui.core.dl import ModelError, load_model
+
     params = PipelineParams()
     try:
         if args.params is not None:
@@ -170,6 +169,11 @@ def _make_out_dir(args: argparse.Namespace) -> Path:
 
 
 def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
+    from tqdm import tqdm
+
+    from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, find_inputs, images_in_folder, run_batch
+    from particle_gui.core.loading import IMAGE_SUFFIXES
+
     analyze_parser: argparse.ArgumentParser = args.subparser
     params = _load_params(args)
     try:
@@ -212,6 +216,12 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
+    from tqdm import tqdm
+
+    from particle_gui.core.batch import images_in_folder
+    from particle_gui.core.loading import IMAGE_SUFFIXES
+    from particle_gui.core.samples import samples_from_folder
+
     report_parser: argparse.ArgumentParser = args.subparser
     params = _load_params(args)
     folder: Path = args.folder

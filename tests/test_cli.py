@@ -353,3 +353,15 @@ def test_atomic_write_and_export_errors(tmp_path: Path) -> None:
     big[1, 1] = 70_000
     write_labels_tiff(tmp_path / "big.tif", big)
     assert tifffile.imread(tmp_path / "big.tif").dtype == np.uint32
+
+
+def test_version_and_help_answer_without_importing_the_engine() -> None:
+    code = (
+        "import sys\n"
+        "from particle_gui.cli import main\n"
+        "codes = [main(['--version']), main(['analyze', '--help'])]\n"
+        "heavy = [m for m in ('particle_gui.core.pipeline', 'scipy', 'pandas', 'cv2', 'onnxruntime') if m in sys.modules]\n"
+        "print(codes, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[0, 0] []"
