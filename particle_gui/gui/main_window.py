@@ -261,7 +261,8 @@ class MainWindow(QMainWindow):
         else:
             self.canvas.set_result(result)
         widgets = [self.size_histogram, self.shape_plot, self.summary_panel, self.particle_table, self.shape_legend]
-        if result.stages_run != ("edit",):  # a hand edit leaves the intensities and the threshold as they were
+        # A hand edit, or shape classes arriving, leave the intensities and the threshold as they were.
+        if result.stages_run[-1:] not in (("edit",), ("shapes",)):
             widgets.append(self.intensity_histogram)
         for widget in widgets:
             widget.set_result(result)
