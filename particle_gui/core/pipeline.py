@@ -27,10 +27,10 @@ from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
 from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
 from particle_gui.core.shape_classes import (
-    CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, add_shape_columns, classify_pending, pending_shape_columns,
-    shapes_pending,
+    CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, UNCLASSIFIED, add_shape_columns, classify_pending,
+    pending_shape_columns, shapes_pending,
 )
-from particle_gui.core.stats import Summary, class_summaries, summarise
+from particle_gui.core.stats import ClassSummary, Summary, class_summaries, summarise
 from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
 
 STAGES: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "measure", "summary")
@@ -316,7 +316,7 @@ class Pipeline:
         completed = complete_shapes(result, self.image.grey, should_cancel=should_cancel)
         deferred = self._deferred
         if deferred is not None and deferred[0] is result.labels and completed is not result:
-            labels, shapes_key, summary_key = deferred
+            _, shapes_key, summary_key = deferred
             warning = next((w for w in completed.warnings if w not in result.warnings), None)
             self._cache["shapes"] = (shapes_key, (completed.particles, warning))
             self._cache["summary"] = (summary_key, completed.summary)
@@ -390,8 +390,16 @@ def merge_shapes(result: PipelineResult, classified: PipelineResult) -> Pipeline
 
 def _with_class_summaries(result: PipelineResult, particles: pd.DataFrame) -> Summary:
     """The result's summary with the per-class part made from ``particles`` (the rest depends on sizes only)."""
-    column = "ecd_nm" if result.calibration.pixel_size_nm is not None else "ecd"
-    diameters = particles[column].to_numpy(dtype=np.float64)
+    return dataclasses.replace(result.summary, shape_classes=particle_class_summaries(result, particles))
+
+
+def particle_class_summaries(result: PipelineResult, particles: pd.DataFrame | None = None) -> tuple[ClassSummary, ...]:
+    """Count, share and D10/D50/D90 per shape class of a particle table (by default the result's,
+    so also after hand edits), in the result's unit; () without a class column."""
+    table = result.particles if particles is None else particles
+    column = "ecd_nm" if result.calibration.pixel_size_nm is not None and "ecd_nm" in table.columns else "ecd"
+    if CLASS_COLUMN not in table.columns or column not in table.columns:
+        return ()
+    diameters = table[column].to_numpy(dtype=np.float64)
     valid = np.isfinite(diameters) & (diameters > 0)
-    by_class = class_summaries(diameters[valid], particles[CLASS_COLUMN].to_numpy()[valid]) if valid.any() else ()
-    return dataclasses.replace(result.summary, shape_classes=by_class)
+    return class_summaries(diameters[valid], table[CLASS_COLUMN].fillna(UNCLASSIFIED).astype(str).to_numpy()[valid])

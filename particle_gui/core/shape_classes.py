@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from particle_gui.core.errors import CancelledError, ShapeModelError
-from particle_gui.core.shape_crops import object_slices, particle_crops
+from particle_gui.core.shape_crops import object_slices, particle_crops, present_ids
 
 SHAPE_CLASSES: tuple[str, ...] = ("round", "elongated", "square", "triangle", "hexagon", "irregular")
 UNCLASSIFIED = "unclassified"
@@ -173,9 +173,7 @@ def classify_particles(
     """
     model = model if model is not None else load_shape_model()
     slices = object_slices(labels)
-    if ids is None:
-        ids = np.array([i + 1 for i, s in enumerate(slices) if s is not None], dtype=np.int64)
-    ids = np.asarray(ids, dtype=np.int64).ravel()
+    ids = present_ids(slices) if ids is None else np.asarray(ids, dtype=np.int64).ravel()
     probabilities = np.zeros((len(ids), len(model.classes)), np.float32)
     for start in range(0, len(ids), CLASSIFY_BATCH):
         if should_cancel is not None and should_cancel():

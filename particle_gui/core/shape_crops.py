@@ -63,6 +63,11 @@ def object_slices(labels: np.ndarray) -> list:
     return ndi.find_objects(np.asarray(labels).astype(np.int32, copy=False)) if np.asarray(labels).size else []
 
 
+def present_ids(slices: list) -> np.ndarray:
+    """The labels that ``object_slices`` found, ascending (int64)."""
+    return np.array([i + 1 for i, s in enumerate(slices) if s is not None], dtype=np.int64)
+
+
 def _resize(window: np.ndarray, size: int) -> np.ndarray:
     interpolation = cv2.INTER_AREA if window.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(window, (size, size), interpolation=interpolation)
@@ -115,8 +120,7 @@ def particle_crops(
     if not 0.1 <= fill <= 1.0 or size < 8:
         raise ValueError("fill must be in [0.1, 1] and size at least 8")
     slices = object_slices(labels) if slices is None else slices
-    present = np.array([i + 1 for i, s in enumerate(slices) if s is not None], dtype=np.int64)
-    ids = present if ids is None else np.asarray(ids, dtype=np.int64).ravel()
+    ids = present_ids(slices) if ids is None else np.asarray(ids, dtype=np.int64).ravel()
     crops = np.zeros((ids.size, size, size, 2), dtype=np.float32)
     for k, label in enumerate(ids):
         if label <= 0 or label > len(slices) or slices[label - 1] is None:

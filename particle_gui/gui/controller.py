@@ -265,7 +265,7 @@ class AppController(QObject):
 
     def _on_runner_result(self, output: RunOutput, generation: int) -> None:
         self._awaiting_shapes = None
-        document = getattr(self, "_requested_for", None)
+        document = self._requested_for
         if document is None:
             return
         corrections = document.corrections

@@ -177,10 +177,8 @@ class PipelineRunner(QObject):
     def _start_classification(self) -> None:
         if self._in_flight is not None or self._pending is not None or self._to_classify is None:
             return
+        # Current: a new request or cancel() drops the classification still to start.
         (request, output), self._to_classify = self._to_classify, None
-        if request.generation != self._generation:
-            self.busyChanged.emit(False)
-            return
         self._in_flight = request
 
         def work() -> RunOutput | None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 import math
 
-import numpy as np
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.shape_classes import CLASS_COLUMN, PENDING, UNCLASSIFIED
-from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, ClassSummary, Summary, class_summaries
+from particle_gui.core.pipeline import PipelineResult, particle_class_summaries
+from particle_gui.core.shape_classes import PENDING
+from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, Summary
 
 #: A Kolmogorov-Smirnov p-value below this rejects the log-normal fit.
 KS_ALPHA = 0.05
@@ -69,21 +68,10 @@ def summary_rows(result: PipelineResult) -> list[tuple[str, str]]:
     return rows
 
 
-def result_class_summaries(result: PipelineResult) -> tuple[ClassSummary, ...]:
-    """Count and D10/D50/D90 per shape class, from the particle table (so also after hand edits)."""
-    table = result.particles
-    column = "ecd_nm" if "ecd_nm" in table.columns and result.calibration.pixel_size_nm is not None else "ecd"
-    if CLASS_COLUMN not in table.columns or column not in table.columns:
-        return ()
-    d = table[column].to_numpy(dtype=np.float64)
-    keep = np.isfinite(d) & (d > 0)
-    return class_summaries(d[keep], table[CLASS_COLUMN].fillna(UNCLASSIFIED).astype(str).to_numpy()[keep])
-
-
 def shape_class_rows(result: PipelineResult) -> list[tuple[str, str]]:
     """One row per shape class: count, share by number, D50."""
     rows = []
-    for index, c in enumerate(result_class_summaries(result)):
+    for index, c in enumerate(particle_class_summaries(result)):
         share = format_number(100 * c.fraction, "%")
         text = f"{c.shape_class}: {c.count} ({share}), D50 {format_number(c.d50, result.summary.unit)}"
         if c.shape_class == PENDING:
