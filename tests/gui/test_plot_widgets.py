@@ -106,6 +106,24 @@ def test_histogram_percentile_lines_at_summary(qtbot, disc_result):
     assert widget.percentile_values == pytest.approx((s.d10, s.d50, s.d90))
 
 
+def _scene_rect(item):
+    return item.mapRectToScene(item.boundingRect())
+
+
+def test_histogram_legend_sits_below_the_plot_and_clear_of_it(qtbot, disc_result):
+    widget = _shown(qtbot, SizeHistogramWidget())
+    classes = np.array(["round", "square", "round", "triangle", "hexagon"])
+    widget.set_result(dataclasses.replace(
+        disc_result, particles=disc_result.particles.assign(shape_class=classes[: disc_result.count])))
+    for by_class in (False, True):  # by class: three more entries, a second row
+        widget.by_class_check.setChecked(by_class)
+        QApplication.processEvents()
+        legend, view = _scene_rect(widget._legend), _scene_rect(widget.plot_item.vb)
+        assert widget._legend.isVisible()
+        assert legend.top() >= view.bottom()  # under the x axis, never over bars or D labels
+        assert _scene_rect(widget.plot_item.getAxis("right")).right() <= widget.width()  # nothing pushed out
+
+
 def test_histogram_bins_spin_sets_number_of_bars(qtbot, disc_result):
     widget = _shown(qtbot, SizeHistogramWidget())
     widget.set_result(disc_result)

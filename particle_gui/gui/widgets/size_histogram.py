@@ -33,6 +33,9 @@ SELECTED_BRUSH = (0, 200, 255, 255)
 AXIS_PEN = (60, 60, 60)
 #: Label heights (fraction of the view) of D10, D50 and D90, staggered so that they never overlap.
 PERCENTILE_LABEL_POSITIONS = (0.95, 0.85, 0.75)
+#: The legend's row in the plot item's grid (pyqtgraph: 0 title, 1 top axis, 2 view, 3 bottom axis).
+LEGEND_LAYOUT_ROW = 4
+LEGEND_COLUMNS = 3
 
 
 def style_axes(plot_item: pg.PlotItem) -> None:
@@ -168,7 +171,9 @@ class SizeHistogramWidget(QWidget):
         item.vb.sigResized.connect(self._on_view_resized)
         self._on_view_resized()
 
-        self._legend = legend = item.addLegend(offset=(-10, 10), brush=(255, 255, 255, 200), labelTextColor=AXIS_PEN)
+        # Below the x axis, in rows of three entries: never over the bars or the D10/D50/D90 labels.
+        self._legend = legend = pg.LegendItem(offset=None, colCount=LEGEND_COLUMNS, labelTextColor=AXIS_PEN)
+        item.layout.addItem(legend, LEGEND_LAYOUT_ROW, 0, 1, 3)  # under both axes too
         legend.addItem(self._bars, "particles")
         legend.addItem(self._fit_curve, "log-normal fit")
         legend.addItem(self._cumulative_curve, "cumulative %")
