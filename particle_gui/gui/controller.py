@@ -61,7 +61,9 @@ class AppController(QObject):
         self.current: ImageDocument | None = None
         self.folder_images: list[Path] = []
         self.selection: tuple[int, ...] = ()
-        self._snapshots: dict[int, tuple] = {}  # per document: (corrections, version, snapshot)
+        #: The last corrections snapshot handed to the runner: (corrections, version, snapshot). One only,
+        #: so an edited image left behind does not keep a copy of its labels.
+        self._last_snapshot: tuple | None = None
         self._requested_for: ImageDocument | None = None
         self._awaiting_shapes: PipelineResult | None = None  # the shown result whose classes are on their way
         self.runner = PipelineRunner(self)
@@ -310,19 +312,19 @@ class AppController(QObject):
     def _snapshot(self, document: ImageDocument, corrections: Corrections) -> CorrectionsSnapshot:
         """The corrections as the worker will see them. The label copy (64 MB at 4096x4096) is made
         once per state of the edits, not at every step of a slider drag."""
-        cached = self._snapshots.get(id(document))
+        cached = self._last_snapshot
         if cached is not None and cached[0] is corrections and cached[1] == corrections.version:
             return cached[2]
         image = document.image
         snapshot = CorrectionsSnapshot(corrections.labels.copy(), corrections.base, corrections.erased, image.grey,
                                        image.intensity_offset, image.intensity_scale)
-        self._snapshots[id(document)] = (corrections, corrections.version, snapshot)
+        self._last_snapshot = (corrections, corrections.version, snapshot)
         return snapshot
 
     def _take_corrections(self, document: ImageDocument, corrections: Corrections, result, extra):
         """Keep the document's corrections in step with a new run; returns the result to show."""
         if extra is None or extra[0] == "reconciled":
-            self._snapshots.pop(id(document), None)  # that state of the edits is gone
+            self._last_snapshot = None  # that state of the edits is gone
         if extra is None:  # requested without edits (all undone): the automatic result is the truth
             document.corrections = None
             document.unsaved_edits = False

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import tifffile
 
+from particle_gui.core.corrections import Corrections
+from particle_gui.core.edits import delete_particles
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.shape_classes import CLASS_COLUMN, PENDING
 from particle_gui.gui.controller import AppController
@@ -172,3 +174,27 @@ def test_export_while_classes_are_pending_writes_them(qtbot, disc_tiff, tmp_path
     assert controller.runner.wait(10_000)
     qtbot.wait(20)
     assert not controller.current.result.shapes_pending
+
+
+def test_the_edits_snapshot_is_copied_once_per_state_and_only_the_last_is_kept(qtbot, tmp_path):
+    for name in ("a.tif", "b.tif"):
+        tifffile.imwrite(tmp_path / name, (disc_grey(width=300) * 255).astype(np.uint8))
+    controller = AppController()
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        assert controller.open_folder(tmp_path)
+    first = controller.current
+    first.corrections = corrections = Corrections(first.result.labels)
+    corrections.apply(delete_particles(corrections.labels, [1]))
+    snapshot = controller._snapshot(first, corrections)
+    assert controller._snapshot(first, corrections) is snapshot  # a slider drag: no new label copy
+    assert (snapshot.labels == 1).sum() == 0 and snapshot.labels is not corrections.labels
+    corrections.apply(delete_particles(corrections.labels, [2]))
+    newer = controller._snapshot(first, corrections)
+    assert newer is not snapshot and (newer.labels == 2).sum() == 0
+    with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
+        assert controller.step_image(1)
+    second = controller.current
+    second.corrections = other = Corrections(second.result.labels)
+    other.apply(delete_particles(other.labels, [3]))
+    controller._snapshot(second, other)
+    assert controller._last_snapshot[0] is other  # the first image's copy is not kept
