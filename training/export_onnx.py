@@ -22,16 +22,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from particle_gui.core.dl_scale import CLASSES, NORMALISE_PERCENTILES  # noqa: E402
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 
 
-def export(keras_path: Path, out_dir: Path) -> Path:
+def export(keras_path: Path, out_dir: Path, *, target_diameter_px: float = 24.0) -> Path:
     """Convert ``keras_path`` to ``out_dir/segmentation.onnx`` (+ ``.json``); returns the ONNX path."""
     import keras
 
     from training import data
 
     model = keras.saving.load_model(keras_path, compile=False)
+    from training.unet import OUTPUTS
+
     probe = np.random.default_rng(0).random((1, 64, 96, 1), dtype=np.float32)
     expected = np.asarray(model(probe))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -44,14 +46,18 @@ def export(keras_path: Path, out_dir: Path) -> Path:
     training = json.loads(training_json.read_text()) if training_json.is_file() else {}
     info = {
         "version": MODEL_VERSION,
-        "architecture": "U-Net, 4 levels (16-32-64-128), softmax over 3 classes",
+        "architecture": f"U-Net, {len(model.get_layer('outputs').input)} heads, 5 levels (16-32-64-128-256, bottleneck 256): "
+        "softmax over 3 classes + sigmoid centre map",
         "classes": list(CLASSES),
-        "input": "float32 (1, H, W, 1), H and W multiples of 16; grey image normalised by percentiles",
+        "outputs": list(OUTPUTS),
+        "input": "float32 (1, H, W, 1), H and W multiples of 32; grey image normalised by percentiles",
+        "input_multiple": 32,
         "normalise_percentiles": list(NORMALISE_PERCENTILES),
-        "target_diameter_px": data.TARGET_DIAMETER_PX,
-        "trained_diameter_range_px": [data.TARGET_DIAMETER_PX / data.MAX_ZOOM, data.TARGET_DIAMETER_PX * data.MAX_ZOOM],
+        "target_diameter_px": float(target_diameter_px),
+        "trained_diameter_range_px": list(data.SIZE_RANGE_PX),
         "border_px": 2,
-        "training_data": "EMPS (Yildirim & Cole 2021, MIT), training split of benchmarks/emps_split.json",
+        "training_data": "EMPS (Yildirim & Cole 2021, MIT), training split of benchmarks/emps_split.json less a seeded "
+        "hold-out; synthetic SEM/TEM/HAADF scenes (synthetic/scenes)",
         "seed": training.get("seed"),
         "commit": training.get("commit"),
         "epochs": training.get("epochs_run"),
@@ -74,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keras", type=Path, default=Path("training/models/unet.keras"))
     parser.add_argument("--out", type=Path, default=Path("particle_gui/models"))
+    parser.add_argument("--target", type=float, default=24.0, help="typical particle diameter (px) the app rescales to")
     args = parser.parse_args(argv)
-    export(args.keras, args.out)
+    export(args.keras, args.out, target_diameter_px=args.target)
     return 0
 
 

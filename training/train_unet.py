@@ -1,12 +1,13 @@
-"""Train the three-class U-Net on the EMPS training split (CPU, seeded).
+"""Train the segmentation U-Net on EMPS training images and synthetic scenes (CPU, seeded).
 
 Usage (from the repository root; needs the ``[train]`` extra)::
 
-    nice -n 19 python -m training.train_unet --minutes 50 --out training/models
+    nice -n 5 python -m training.train_unet --minutes 240 --out training/models
 
 Writes ``unet.keras`` (best checkpoint on the hold-out patches), ``unet_history.csv`` and
-``unet_training.json`` (settings, seed, commit, duration). The project's validation split is
-never seen: checkpoints are chosen on a seeded 10 % hold-out of the training split.
+``unet_training.json`` (settings, seed, commit, data lists, duration). The project's validation
+split and the evaluation-only sets are never seen: checkpoints are chosen on a seeded 10 % of
+the EMPS training split plus synthetic scenes of their own seeds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+#: Synthetic scenes for fitting are seeds 0 .. n-1; hold-out scenes start here.
+HOLDOUT_SCENE_SEED = 500_000
+
 
 def _commit() -> str:
     try:
@@ -31,31 +35,40 @@ def _commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("training/models"))
-    parser.add_argument("--minutes", type=float, default=50.0, help="wall-time budget; training stops after it")
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--steps-per-epoch", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=12)
+    parser.add_argument("--minutes", type=float, default=240.0, help="wall-time budget; training stops after it")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--steps-per-epoch", type=int, default=250)
+    parser.add_argument("--batch-size", type=int, default=6)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--scenes", type=int, default=8000, help="synthetic scenes to fit on")
+    parser.add_argument("--holdout-scenes", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
-    import keras
-
+    started = time.time()
     from training import data
+
+    fit_names, holdout_names = data.training_names(args.seed)
+    synthetic = data.synthetic_pool(0, args.scenes, processes=args.threads)
+    synthetic_holdout = data.synthetic_pool(HOLDOUT_SCENE_SEED, args.holdout_scenes, processes=args.threads)
+    fit = [data.prepare_emps(n) for n in fit_names]
+    holdout = [data.prepare_emps(n) for n in holdout_names]
+    x_real, y_real = data.fixed_patches(holdout, per_example=3, seed=args.seed + 1)
+    x_syn, y_syn = data.fixed_patches(synthetic_holdout, per_example=1, seed=args.seed + 2)
+    print(f"prepared {len(fit)} EMPS + {len(synthetic)} scenes to fit, {len(x_real)} + {len(x_syn)} hold-out patches "
+          f"in {time.time() - started:.0f} s", flush=True)
+
+    import keras
+    import numpy as np
+
     from training.unet import build_unet, weighted_loss
 
     data.configure_tensorflow(args.seed, args.threads)
-    started = time.time()
-    fit_names, holdout_names = data.training_names(args.seed)
-    fit = [data.prepare(n) for n in fit_names]
-    holdout = [data.prepare(n) for n in holdout_names]
-    x_val, y_val = data.fixed_patches(holdout, per_image=3, seed=args.seed + 1)
-    print(f"prepared {len(fit)} fit / {len(holdout)} hold-out images in {time.time() - started:.0f} s", flush=True)
-
     model = build_unet()
     total_steps = args.epochs * args.steps_per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, total_steps, alpha=0.05)
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, total_steps, alpha=0.02,
+                                                      warmup_target=None)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_loss())
     args.out.mkdir(parents=True, exist_ok=True)
     budget_s = args.minutes * 60.0
@@ -67,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
                 self.model.stop_training = True
 
     history = model.fit(
-        data.batches(fit, args.batch_size, args.seed),
+        data.batches(fit, synthetic, args.batch_size, args.seed),
         steps_per_epoch=args.steps_per_epoch,
         epochs=args.epochs,
-        validation_data=(x_val, y_val),
-        validation_batch_size=16,
+        validation_data=(np.concatenate([x_real, x_syn]), np.concatenate([y_real, y_syn])),
+        validation_batch_size=8,
         verbose=2,
         callbacks=[
             keras.callbacks.ModelCheckpoint(str(args.out / "unet.keras"), monitor="val_loss", save_best_only=True),
@@ -81,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     losses = history.history["val_loss"]
     report = {
-        "model": "unet3",
+        "model": model.name,
         "parameters": int(model.count_params()),
         "seed": args.seed,
         "commit": _commit(),
@@ -90,14 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         "best_val_loss": float(min(losses)),
         "minutes": round((time.time() - started) / 60.0, 1),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "target_diameter_px": data.TARGET_DIAMETER_PX,
-        "max_zoom": data.MAX_ZOOM,
         "patch": data.PATCH,
-        "fit_images": len(fit),
-        "holdout_images": len(holdout),
+        "size_range_px": list(data.SIZE_RANGE_PX),
+        "synthetic_fraction": data.SYNTHETIC_FRACTION,
+        "fit_images": fit_names,
+        "holdout_images": holdout_names,
+        "synthetic_scene_seeds": [0, args.scenes - 1],
+        "holdout_scene_seeds": [HOLDOUT_SCENE_SEED, HOLDOUT_SCENE_SEED + args.holdout_scenes - 1],
     }
     (args.out / "unet_training.json").write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report), flush=True)
+    print(json.dumps({k: v for k, v in report.items() if not k.endswith("_images")}), flush=True)
     return 0
 
 

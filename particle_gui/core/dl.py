@@ -1,10 +1,12 @@
-"""Deep-learning segmentation: a U-Net's background / interior / border probabilities, run with onnxruntime.
+"""Deep-learning segmentation: a U-Net's background / interior / border probabilities and centre map,
+run with onnxruntime.
 
-The network (trained by ``training/train_unet.py``, exported to ONNX) works best when the typical
-particle is as wide as in training (``target_diameter_px`` in the model's JSON). The image is
-rescaled to that size, either from the user's expected diameter or from the network's own
-estimate (a probe pass on a reduced image, then up to two refinements), run in overlapping tiles
-so memory stays bounded, and the probabilities are mapped back to full resolution. The
+The network (trained by ``training/train_unet.py``, exported to ONNX) works best when particles
+are as wide as in training (``trained_diameter_range_px`` in the model's JSON). The image is
+rescaled, either so the user's expected diameter becomes ``target_diameter_px`` or to the scale
+the network's own size estimates call for (:mod:`particle_gui.core.dl_probe`: coarse probes, then
+refinements that keep small and large particles in range), run in overlapping tiles so memory
+stays bounded, and the outputs are mapped back to full resolution. The
 probabilities are computed once per image and cached by the pipeline; turning them into
 particles (:mod:`particle_gui.core.dl_segment`) is cheap and runs on every slider change.
 
@@ -20,12 +22,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import cv2
 import numpy as np
 
-from particle_gui.core.dl_scale import CLASSES, area_weighted_diameter, normalise_intensity, resize, scaled_shape
+from particle_gui.core import dl_probe
+from particle_gui.core.dl_probe import MAX_SCALE, MIN_SCALE, Sizes
+from particle_gui.core.dl_scale import CLASSES, normalise_intensity, resize, scaled_shape
 from particle_gui.core.errors import CancelledError, ParticleGuiError
 
 #: The shipped model (package data) and its description.
@@ -35,25 +37,7 @@ MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "segmentatio
 #: An image that fits one tile runs whole (no overlap to compute twice): a 1024 x 768 pass is
 #: ~40 % faster than six overlapping 512-pixel tiles, at ~0.6 GB peak in onnxruntime.
 TILE_PX = 1024
-OVERLAP_PX = 32
-#: Resampling factors allowed (original -> model pixels).
-MIN_SCALE, MAX_SCALE = 1.0 / 32.0, 4.0
-#: Size probes start with the image's long side at this many model pixels, doubling each time.
-PROBE_START_PX = 64
-#: Largest probe image (model pixels).
-PROBE_MAX_PIXELS = 4_000_000
-#: Particles a probe finds are believed when at least this wide (model pixels; the smallest
-#: size trained on); smaller ones are often texture inside larger particles, read as particles
-#: at too fine a scale. (Chosen with the area-weighted size on training hold-out images.)
-PROBE_MIN_DIAMETER_PX = 16.0
-#: A probe whose particles are at least this wide (model pixels) but under
-#: :data:`PROBE_MIN_DIAMETER_PX` is not believed as it stands, but points at the scale to try
-#: next: the network runs there directly rather than on the next, twice as large, probe.
-PROBE_HINT_DIAMETER_PX = 10.0
-#: A probe whose particles are within this factor of the target size is used as the result;
-#: otherwise the network runs once more at the target size.
-SCALE_TOLERANCE = 1.2
-
+OVERLAP_PX = 64
 TileProgress = Callable[[int, int], None]
 
 
@@ -70,6 +54,16 @@ class ModelInfo:
     classes: tuple[str, ...]
     percentiles: tuple[float, float]
     version: str
+    #: Channels of the output: the classes, then "centre" for a model with a centre map.
+    outputs: tuple[str, ...] = CLASSES
+    #: Input sides must be multiples of this (2 ** pooling levels).
+    input_multiple: int = 16
+    #: Typical particle diameters (model px) the network was trained on.
+    trained_range_px: tuple[float, float] = (16.0, 36.0)
+
+    @property
+    def has_centre(self) -> bool:
+        return "centre" in self.outputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +81,11 @@ class ProbabilityMaps:
     diameter_px : float
         Typical particle diameter in image pixels (given, or estimated; NaN if none found).
     warnings : tuple of str
+    centre : ndarray, shape (H, W), or None
+        The centre map (1 at each particle's deepest point, 0 at its outline and contacts),
+        for models that predict one; it seeds the split of touching particles.
+    confidence : float
+        Mean certainty of the network over the particles' pixels (1 = sure), NaN without any.
     """
 
     foreground: np.ndarray
@@ -94,6 +93,13 @@ class ProbabilityMaps:
     scale: float
     diameter_px: float
     warnings: tuple[str, ...] = ()
+    centre: np.ndarray | None = None
+    confidence: float = float("nan")
+
+    @property
+    def seeds_map(self) -> np.ndarray:
+        """What seeds and splits particles: the centre map, or P(interior) for a model without one."""
+        return self.interior if self.centre is None else self.centre
 
 
 class SegmentationModel:
@@ -131,7 +137,7 @@ class SegmentationModel:
                 "reinstall particle_gui or use the classical method."
             ) from exc
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        if len(inputs) != 1 or len(outputs) != 1 or len(inputs[0].shape) != 4 or outputs[0].shape[-1] != len(self.info.classes):
+        if len(inputs) != 1 or len(outputs) != 1 or len(inputs[0].shape) != 4 or outputs[0].shape[-1] != len(self.info.outputs):
             raise ModelError(f"The deep-learning model {self.path} does not have the expected inputs and outputs.")
         self._input, self._output = inputs[0].name, outputs[0].name
 
@@ -140,15 +146,16 @@ class SegmentationModel:
     ) -> np.ndarray:
         """Class probabilities (H, W, 3) of a normalised image already at the model's scale, in tiles."""
         h, w = image.shape
-        tiles_y, tile_h, over_y = _tiling(h)
-        tiles_x, tile_w, over_x = _tiling(w)
+        multiple = self.info.input_multiple
+        tiles_y, tile_h, over_y = _tiling(h, multiple)
+        tiles_x, tile_w, over_x = _tiling(w, multiple)
         core_h, core_w = tile_h - 2 * over_y, tile_w - 2 * over_x
         padded = np.pad(
             image,
             ((over_y, tiles_y * core_h - h + over_y), (over_x, tiles_x * core_w - w + over_x)),
             mode="symmetric",
         ).astype(np.float32, copy=False)
-        out = np.empty((tiles_y * core_h, tiles_x * core_w, len(self.info.classes)), dtype=np.float32)
+        out = np.empty((tiles_y * core_h, tiles_x * core_w, len(self.info.outputs)), dtype=np.float32)
         total, done = tiles_y * tiles_x, 0
         for ty in range(tiles_y):
             for tx in range(tiles_x):
@@ -164,12 +171,12 @@ class SegmentationModel:
         return out[:h, :w]
 
 
-def _tiling(length: int) -> tuple[int, int, int]:
-    """(number of tiles, tile side, overlap) covering ``length`` model pixels; sides are multiples of 16.
+def _tiling(length: int, multiple: int = 16) -> tuple[int, int, int]:
+    """(number of tiles, tile side, overlap) covering ``length`` model pixels; sides are multiples of ``multiple``.
 
-    A length that fits one tile gets one tile without overlap (padded to a multiple of 16).
+    A length that fits one tile gets one tile without overlap (padded to a multiple).
     """
-    whole = math.ceil(length / 16.0) * 16
+    whole = math.ceil(length / multiple) * multiple
     if whole <= TILE_PX:
         return 1, whole, 0
     core = TILE_PX - 2 * OVERLAP_PX
@@ -180,12 +187,16 @@ def _read_info(path: Path) -> ModelInfo:
     info_path = path.with_suffix(".json")
     try:
         data = json.loads(info_path.read_text(encoding="utf-8"))
+        classes = tuple(data["classes"])
         return ModelInfo(
             target_diameter_px=float(data["target_diameter_px"]),
             border_px=float(data.get("border_px", 2.0)),
-            classes=tuple(data["classes"]),
+            classes=classes,
             percentiles=tuple(float(v) for v in data["normalise_percentiles"]),
             version=str(data.get("version", "?")),
+            outputs=tuple(data.get("outputs", classes)),
+            input_multiple=int(data.get("input_multiple", 16)),
+            trained_range_px=tuple(float(v) for v in data.get("trained_diameter_range_px", (16.0, 36.0))),
         )
     except FileNotFoundError as exc:
         raise ModelError(
@@ -214,61 +225,14 @@ def load_model(path: str | Path | None = None) -> SegmentationModel:
         return model
 
 
-def interior_diameter(probs: np.ndarray, *, border_px: float) -> float:
-    """Typical particle diameter (model pixels) from the interior probability; NaN if none.
-
-    The area-weighted median diameter of the interior regions, plus the border band on each side.
-    """
-    interior = (probs[..., CLASSES.index("interior")] > 0.5).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(interior, connectivity=4)
-    areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
-    areas = areas[areas >= 4]
-    return area_weighted_diameter(areas) + 2.0 * border_px
-
-
-def probe_scales(shape: tuple[int, int]) -> list[float]:
-    """Scales of the size probes, coarse to fine (at least one)."""
-    scales, scale = [], max(MIN_SCALE, PROBE_START_PX / max(shape))
-    while scale <= MAX_SCALE and shape[0] * shape[1] * scale**2 <= PROBE_MAX_PIXELS:
-        scales.append(scale)
-        scale *= 2.0
-    return scales or [max(MIN_SCALE, min(MAX_SCALE, math.sqrt(PROBE_MAX_PIXELS / (shape[0] * shape[1]))))]
-
-
-def estimate_diameter(
-    measure: Callable[[float], tuple[float, Any]], shape: tuple[int, int], *, target_px: float = 24.0
-) -> tuple[float, float, Any]:
-    """Typical particle diameter (image pixels) by coarse-to-fine probes.
-
-    ``measure(scale)`` runs a model at ``scale`` and returns (typical diameter in model pixels
-    or NaN, its output). The coarsest probe whose particles are at least
-    :data:`PROBE_MIN_DIAMETER_PX` wide is believed; failing that, the finest that found any.
-    A probe whose particles are at least :data:`PROBE_HINT_DIAMETER_PX` wide sends the next run
-    straight to the scale where they would be ``target_px`` wide (believed if its particles are
-    wide enough there), which saves the finer, costlier probes.
-
-    Returns
-    -------
-    diameter_px, scale, output
-        NaN diameter when no probe found particles (``output`` is then the last probe's).
-    """
-    best: tuple[float, float, Any] = (float("nan"), 0.0, None)
-    for scale in probe_scales(shape):
-        found, output = measure(scale)
-        if not math.isfinite(found):
-            if not math.isfinite(best[0]):
-                best = (float("nan"), scale, output)
-            continue
-        best = (found / scale, scale, output)
-        if PROBE_HINT_DIAMETER_PX <= found < PROBE_MIN_DIAMETER_PX:
-            hinted = scale * target_px / found
-            if hinted <= MAX_SCALE and shape[0] * shape[1] * hinted**2 <= PROBE_MAX_PIXELS:
-                found, output = measure(hinted)
-                if math.isfinite(found):
-                    best = (found / hinted, hinted, output)
-        if found >= PROBE_MIN_DIAMETER_PX:
-            return best
-    return best
+def _diameters(probs: np.ndarray, info: ModelInfo) -> np.ndarray:
+    """Diameters (model px) of the particles in one pass's output (see :func:`dl_probe.instance_diameters`)."""
+    foreground = 1.0 - probs[..., info.outputs.index("background")]
+    if info.has_centre:
+        return dl_probe.instance_diameters(foreground, probs[..., info.outputs.index("centre")])
+    interior = probs[..., info.outputs.index("interior")]
+    found = dl_probe.instance_diameters(interior, interior)  # cores only: add the border band
+    return found + 2.0 * info.border_px if found.size else found
 
 
 def predict_probabilities(
@@ -279,19 +243,18 @@ def predict_probabilities(
     progress: TileProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> ProbabilityMaps:
-    """Run the network on a grey image at the scale where its particles have the trained size.
+    """Run the network on a grey image at the scale its particles call for (:mod:`dl_probe`).
 
     Parameters
     ----------
     grey : ndarray, shape (H, W)
         The image (any range; it is normalised as in training).
     expected_diameter_px : float
-        Typical particle diameter in image pixels; 0 estimates it with the network.
+        Typical particle diameter in image pixels; 0 estimates the sizes with the network.
     model : SegmentationModel, optional
         Default: the shipped model.
     progress : callable, optional
-        ``progress(tiles_done, tiles_total)`` during each pass of the network (size probes, then the
-        final pass at the trained particle size).
+        ``progress(tiles_done, tiles_total)`` during each pass of the network.
 
     Returns
     -------
@@ -302,43 +265,64 @@ def predict_probabilities(
     normalised = normalise_intensity(grey, percentiles=info.percentiles)
     warnings: list[str] = []
 
-    def run(scale: float, report: TileProgress | None) -> np.ndarray:
+    def run(scale: float) -> np.ndarray:
         small = resize(normalised, scaled_shape(normalised.shape, scale))
-        return model.predict(small, progress=report, should_cancel=should_cancel)
+        return model.predict(small, progress=progress, should_cancel=should_cancel)
 
     if expected_diameter_px > 0:
         scale = _clamped(info.target_diameter_px / expected_diameter_px, warnings)
-        probs = run(scale, progress)
-        diameter = expected_diameter_px
+        probs = run(scale)
+        diameter = float(expected_diameter_px)
     else:
 
-        def measure(scale: float) -> tuple[float, np.ndarray]:
-            probs = run(scale, progress)
-            return interior_diameter(probs, border_px=info.border_px), probs
+        def measure(scale: float) -> tuple[np.ndarray, np.ndarray]:
+            probs = run(scale)
+            return _diameters(probs, info), probs
 
-        diameter, scale, probs = estimate_diameter(measure, grey.shape, target_px=info.target_diameter_px)
-        if not math.isfinite(diameter):
+        sizes, scale, probs = dl_probe.estimate_scale(measure, grey.shape, target_px=info.target_diameter_px)
+        diameter = sizes.d50
+        if sizes.count == 0:
             warnings.append(
                 "The network found no particles; the image may be unlike its training images (SEM/TEM particles). "
                 "Set the expected particle diameter or use the classical method."
             )
         else:
-            wanted = _clamped(info.target_diameter_px / diameter, warnings)
-            if abs(math.log(wanted / scale)) > math.log(SCALE_TOLERANCE):
-                scale, probs = wanted, run(wanted, progress)
-    unsure = float(np.mean(probs.max(axis=-1) < 0.6))
+            warnings.extend(_size_warnings(sizes, scale, info))
+    certainty = probs[..., : len(info.classes)].max(axis=-1)
+    particle = probs[..., info.outputs.index("background")] < 0.5
+    confidence = float(certainty[particle].mean()) if particle.any() else float("nan")
+    unsure = float(np.mean(certainty < 0.6))
     if unsure > 0.25:
         warnings.append(
             f"The network is unsure about {unsure:.0%} of this image; it may be unlike its training images. "
             "Check the result, set the expected particle diameter, or use the classical method."
         )
     shape = grey.shape
-    background = resize(np.ascontiguousarray(probs[..., CLASSES.index("background")]), shape)
-    interior = resize(np.ascontiguousarray(probs[..., CLASSES.index("interior")]), shape)
-    foreground = 1.0 - background
-    for array in (foreground, interior):
-        array.setflags(write=False)
-    return ProbabilityMaps(foreground, interior, scale, diameter, tuple(dict.fromkeys(warnings)))
+    channel = {name: resize(np.ascontiguousarray(probs[..., i]), shape) for i, name in enumerate(info.outputs)}
+    foreground = 1.0 - channel["background"]
+    centre = channel.get("centre")
+    for array in (foreground, channel["interior"], centre):
+        if array is not None:
+            array.setflags(write=False)
+    return ProbabilityMaps(foreground, channel["interior"], scale, diameter, tuple(dict.fromkeys(warnings)),
+                           centre=centre, confidence=confidence)
+
+
+def _size_warnings(sizes: Sizes, scale: float, info: ModelInfo) -> list[str]:
+    """Warnings when the particles found lie outside what the network was trained on."""
+    low, high = info.trained_range_px
+    out = []
+    if sizes.count >= 5 and sizes.d10 * scale < 0.7 * low:
+        out.append(
+            f"Some particles are very small for the network ({sizes.d10:.3g} px at D10) next to the large ones "
+            f"({sizes.d90:.3g} px at D90); small ones may be missed. Check the result or set the expected diameter."
+        )
+    if sizes.d50 * scale > 1.5 * high or sizes.d50 * scale < 0.7 * low:
+        out.append(
+            f"The particles ({sizes.d50:.3g} px) are outside the size range the network can be scaled to; "
+            "the result may be poor. Set the expected particle diameter or use the classical method."
+        )
+    return out
 
 
 def _clamped(scale: float, warnings: list[str]) -> float:

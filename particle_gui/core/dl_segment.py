@@ -21,7 +21,8 @@ from particle_gui.core.threshold import ThresholdResult
 LEFTOVER_FRACTION = 0.25
 
 
-def probability_mask(maps: ProbabilityMaps, probability: float, *, analysis_rows: int) -> ThresholdResult:
+def probability_mask(maps: ProbabilityMaps, probability: float, *, analysis_rows: int,
+                     analysis_top: int = 0) -> ThresholdResult:
     """Particle pixels: P(interior or border) above ``probability``; the data bar is excluded.
 
     >>> import numpy as np
@@ -32,6 +33,7 @@ def probability_mask(maps: ProbabilityMaps, probability: float, *, analysis_rows
     """
     mask = maps.foreground > probability
     mask[analysis_rows:] = False
+    mask[:analysis_top] = False
     mask.setflags(write=False)
     return ThresholdResult(mask=mask, value=float(probability), polarity="learned (deep learning)", warnings=maps.warnings)
 
@@ -62,8 +64,14 @@ def seeds_from_interior(interior: np.ndarray, params: SplitParams) -> np.ndarray
     return seeds.astype(np.int32)
 
 
-def split_probabilities(mask: np.ndarray, maps: ProbabilityMaps, params: SplitParams, probability: float) -> np.ndarray:
-    """Label particles: seeds in the interior, grown over the mask by a watershed on P(interior).
+def split_probabilities(
+    mask: np.ndarray, maps: ProbabilityMaps, params: SplitParams, probability: float, *, centre_level: float = 0.5
+) -> np.ndarray:
+    """Label particles: seed cores grown over the mask by a watershed.
+
+    With a centre map (:attr:`ProbabilityMaps.centre`) the cores are where it exceeds
+    ``centre_level`` and the watershed runs on it: touching particles of any size split at their
+    contacts. A model without one seeds from P(interior) above ``probability``.
 
     Parameters
     ----------
@@ -73,18 +81,21 @@ def split_probabilities(mask: np.ndarray, maps: ProbabilityMaps, params: SplitPa
     params : SplitParams
         Seed mode and ``min_distance_px`` / ``h_maxima_px``.
     probability : float
-        Level of P(interior) that makes a pixel a seed pixel.
+        Level of P(interior) that makes a pixel a seed pixel (models without a centre map).
+    centre_level : float
+        Level of the centre map that makes a pixel a seed pixel.
 
     Returns
     -------
     ndarray of int32, shape (H, W)
         Particles 1..N, consecutive; 0 = background.
     """
-    interior = (maps.interior > probability) & mask
-    seeds = seeds_from_interior(interior, params)
+    level = probability if maps.centre is None else centre_level
+    cores = (maps.seeds_map > level) & mask
+    seeds = seeds_from_interior(cores, params)
     labels = np.zeros(mask.shape, dtype=np.int32)
     if seeds.max() > 0:
-        labels = watershed(-maps.interior, markers=seeds, mask=mask).astype(np.int32)
+        labels = watershed(-maps.seeds_map, markers=seeds, mask=mask).astype(np.int32)
     leftover, n_left = ndi.label(mask & (labels == 0))
     if n_left:
         areas = np.bincount(labels.ravel())[1:]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from particle_gui.core import dl
+from particle_gui.core import dl, dl_probe
 from particle_gui.core.dl import ModelError, ProbabilityMaps, SegmentationModel, predict_probabilities
 from particle_gui.core.dl_scale import three_class_target, typical_diameter
 from particle_gui.core.dl_segment import split_probabilities
@@ -112,29 +112,49 @@ def test_unlike_image_gives_a_warning():
     assert any("network" in w for w in result.warnings)
 
 
-def _scale_recorder(true_diameter_px: float):
-    """A stand-in network whose particles are ``true_diameter_px`` wide; it records the scales it runs at."""
+def _scale_recorder(population_px: np.ndarray, *, visible_px: float = 3.0):
+    """A stand-in network: at ``scale`` it finds the particles of ``population_px`` (image pixels)
+    that are at least ``visible_px`` model pixels wide; it records the scales it runs at."""
     scales = []
 
     def measure(scale):
         scales.append(scale)
-        return true_diameter_px * scale, None
+        found = population_px * scale
+        return found[found >= visible_px], None
 
     return scales, measure
 
 
 def test_a_small_probe_sends_the_next_run_straight_to_the_target_scale():
-    scales, measure = _scale_recorder(30.0)
-    diameter, scale, _ = dl.estimate_diameter(measure, (768, 1024), target_px=24.0)
-    # probes 1/16, 1/8, 1/4 find under 10 px; 1/2 finds 15 px -> the run goes to 0.8, not to 1.0
-    assert scales == pytest.approx([1 / 16, 1 / 8, 1 / 4, 1 / 2, 0.8])
-    assert diameter == pytest.approx(30.0) and scale == pytest.approx(0.8)
+    scales, measure = _scale_recorder(np.full(50, 30.0))
+    sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
+    # probes 1/16 and 1/8 find particles under 6 px; 1/4 finds 7.5 px -> the run goes to 0.8, not to 0.5
+    assert scales == pytest.approx([1 / 16, 1 / 8, 1 / 4, 0.8])
+    assert sizes.d50 == pytest.approx(30.0) and scale == pytest.approx(0.8)
 
 
 def test_a_probe_of_wide_particles_is_believed_without_another_run():
-    scales, measure = _scale_recorder(400.0)
-    diameter, _scale, _ = dl.estimate_diameter(measure, (768, 1024), target_px=24.0)
-    assert scales == pytest.approx([1 / 16]) and diameter == pytest.approx(400.0)
+    scales, measure = _scale_recorder(np.full(50, 400.0))
+    sizes, _scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
+    assert scales == pytest.approx([1 / 16]) and sizes.d50 == pytest.approx(400.0)
+
+
+def test_a_wide_size_distribution_is_refined_until_the_small_particles_are_in_range():
+    # 40 % of the particles are 10 px wide, 60 % 80 px: coarse passes see only the large ones, and
+    # the pass at the large ones' scale sees the small ones as 3 px specks, enough to call for a finer one
+    population = np.r_[np.full(40, 10.0), np.full(60, 80.0)]
+    scales, measure = _scale_recorder(population, visible_px=3.0)
+    sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
+    assert sizes.count == 100 and sizes.d10 == pytest.approx(10.0)
+    assert scale == pytest.approx(dl_probe.choose_scale(sizes, target_px=24.0))
+    assert 10.0 * scale >= dl_probe.SMALL_PX and 80.0 * scale <= dl_probe.LARGE_PX
+    assert len(scales) <= 7
+
+
+def test_nothing_found_at_any_scale():
+    scales, measure = _scale_recorder(np.zeros(0))
+    sizes, _scale, _ = dl_probe.estimate_scale(measure, (256, 256), target_px=24.0)
+    assert sizes.count == 0 and len(scales) == len(dl_probe.probe_scales((256, 256)))
 
 
 def test_an_image_that_fits_one_tile_runs_once_without_overlap():
@@ -151,7 +171,7 @@ def test_an_image_that_fits_one_tile_runs_once_without_overlap():
     model.info = dl.ModelInfo(24.0, 2.0, ("background", "interior", "border"), (0.5, 99.5), "test")
     image = np.random.default_rng(1).random((768, 1000), dtype=np.float32)
     probs = model.predict(image)
-    assert seen == [(1, 768, 1008, 1)]  # padded to a multiple of 16 only
+    assert seen == [(1, 768, 1008, 1)]  # padded to a multiple of 16 (this model's) only
     np.testing.assert_array_equal(probs[..., 1], image)
 
 
@@ -178,6 +198,23 @@ def test_three_class_target_separates_touching_particles():
     assert set(np.unique(target[5:15, 14:16])) == {2}
     assert target[10, 10] == 1 and target[0, 0] == 0
     assert typical_diameter(labels) == pytest.approx(np.sqrt(400 / np.pi))
+
+
+def test_centre_map_splits_touching_discs_of_different_sizes():
+    shape = (70, 110)
+    centres, radii = [(35, 30), (35, 63), (35, 88)], [20, 13, 12]
+    mask = np.zeros(shape, bool)
+    truth = np.zeros(shape, np.int32)
+    for k, ((y, x), r) in enumerate(zip(centres, radii), start=1):
+        disc = disc_mask(shape, [(y, x)], r)
+        truth[disc & (truth == 0)] = k
+        mask |= disc
+    from particle_gui.core.dl_scale import centre_target
+
+    centre = centre_target(truth)
+    maps = ProbabilityMaps(mask.astype(np.float32), mask.astype(np.float32), 1.0, 30.0, centre=centre)
+    labels = split_probabilities(mask, maps, SplitParams(), 0.5, centre_level=0.5)
+    assert labels.max() == 3 and np.all((labels > 0) == mask)
 
 
 def test_watershed_splits_touching_discs_from_their_interiors():
