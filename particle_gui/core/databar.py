@@ -1,8 +1,13 @@
-"""Finding the instrument data bar and the scale bar in it, with no per-microscope settings.
+"""Finding the instrument data bar, with no per-microscope settings.
 
-SEMs (Zeiss, FEI/Thermo, JEOL, Hitachi, Tescan) burn a strip into the bottom of the image: a
-flat background in one colour, text, and a scale bar. Its rows are dominated by a single
-grey value, unlike the specimen above, and its top is a straight horizontal edge.
+SEMs (Zeiss, FEI/Thermo, JEOL, Hitachi, Tescan) and some TEM software burn a strip into the
+image, usually at the bottom, sometimes at the top: a flat background in one colour (light or
+dark), text, frame lines and a scale bar. Its rows are dominated by one grey value, unlike the
+specimen beside it, and it meets the specimen along a straight horizontal edge. The strip need
+not reach the image's last row: Zeiss leaves a few specimen rows below it. FEI/Thermo files
+record its height (``[PrivateFei] DatabarHeight``), which is used when present.
+
+The scale bar inside the strip (or burned into the image) is found by :mod:`scalebar`.
 """
 
 from __future__ import annotations
@@ -12,41 +17,49 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-#: A row belongs to a bar when at least this fraction of it is within +-2 of the bar colour.
+#: A row belongs to a bar when at least this fraction of it is within +-2 of the bar colour ...
 BAR_ROW_FRACTION = 0.5
-#: The specimen row just above the bar must have less than this fraction of the bar colour.
-SPECIMEN_ROW_FRACTION = 0.35
+#: ... or when it is a frame line: at least this fraction of it within +-2 of any one value.
+LINE_ROW_FRACTION = 0.85
 #: A data bar is at least this many rows and at most this fraction of the height.
 MIN_BAR_ROWS = 8
 MAX_BAR_FRACTION = 0.3
+#: Strip rows are at least this fraction two-toned (strip colour or ink; see :func:`_two_tone`).
+TWO_TONE_FRACTION = 0.72
+#: Specimen rows allowed between the strip and the image's edge (Zeiss leaves two).
+MAX_ROWS_OUTSIDE = 4
+#: Text rows inside the bar may interrupt its bar-coloured rows for at most this many rows.
+MAX_GAP_ROWS = 2
 
 
 @dataclass(frozen=True)
 class DataBar:
-    """The excluded strip: rows ``first_row`` to the bottom of the image."""
+    """The excluded strip: ``height`` rows from ``first_row``, at the ``side`` of the image.
+
+    For a bottom bar everything from ``first_row`` down is excluded (with the few specimen rows
+    an instrument may leave below the strip); for a top bar everything above ``end_row``.
+    """
 
     first_row: int
     height: int
     colour: int
+    side: str = "bottom"
+    source: str = "image"  # "image" (found in the pixels) or "metadata" (the file says where it is)
 
     @property
     def rows(self) -> tuple[int, int]:
         """Half-open row range ``(first, end)`` of the strip."""
         return self.first_row, self.first_row + self.height
 
-
-@dataclass(frozen=True)
-class ScaleBar:
-    """A detected scale bar: a horizontal bar from ``x_start`` to ``x_end`` (exclusive) at row ``y``."""
-
-    x_start: int
-    x_end: int
-    y: int
-    thickness: int
-
     @property
-    def length_px(self) -> int:
-        return self.x_end - self.x_start
+    def end_row(self) -> int:
+        return self.first_row + self.height
+
+    def analysis_rows(self, image_height: int) -> tuple[int, int]:
+        """Half-open row range of the specimen that is analysed."""
+        if self.side == "top":
+            return self.end_row, image_height
+        return 0, self.first_row
 
 
 def to_uint8(grey: np.ndarray) -> np.ndarray:
@@ -57,23 +70,114 @@ def to_uint8(grey: np.ndarray) -> np.ndarray:
     return scaled.astype(np.uint8)
 
 
-def _row_mode_fractions(image_u8: np.ndarray, colour: int) -> np.ndarray:
-    near = np.abs(image_u8.astype(np.int16) - colour) <= 2
-    return near.mean(axis=1)
+def analysis_rows(data_bar: DataBar | None, image_height: int) -> tuple[int, int]:
+    """Half-open row range analysed: the whole image, or what the data bar leaves."""
+    return (0, image_height) if data_bar is None else data_bar.analysis_rows(image_height)
 
 
-def detect_data_bar(grey: np.ndarray) -> DataBar | None:
-    """Find the instrument data bar at the bottom of the image.
+def _near_fraction(rows_u8: np.ndarray, colour: int) -> np.ndarray:
+    return (np.abs(rows_u8.astype(np.int16) - colour) <= 2).mean(axis=1)
+
+
+def _row_modes(rows_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's commonest value (+-2) and the fraction of the row within +-2 of it."""
+    modes = np.zeros(rows_u8.shape[0], dtype=np.int16)
+    fractions = np.zeros(rows_u8.shape[0])
+    for i, row in enumerate(rows_u8):
+        window = np.convolve(np.bincount(row, minlength=256), np.ones(5, dtype=np.int64), mode="same")
+        modes[i] = int(np.argmax(window))
+        fractions[i] = window[modes[i]] / row.size
+    return modes, fractions
+
+
+def _two_tone(rows_u8: np.ndarray, colour: int) -> np.ndarray:
+    """Per row, the fraction of pixels that are the strip's colour (+-2) or its ink (+-10 of the
+    commonest value far from the colour): near 1 for strip rows, text rows and frame lines, low
+    for specimen rows, whose greys are continuous."""
+    out = np.zeros(rows_u8.shape[0])
+    for i, row in enumerate(rows_u8.astype(np.int16)):
+        near = np.abs(row - colour) <= 2
+        far = row[np.abs(row - colour) > 40]
+        if far.size == 0:
+            out[i] = near.mean()
+            continue
+        ink = int(np.argmax(np.convolve(np.bincount(far, minlength=256), np.ones(21, dtype=np.int64), "same")))
+        out[i] = (near | (np.abs(row - ink) <= 10)).mean()
+    return out
+
+
+def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
+    """A strip in rows ordered from the image's edge inward: (rows outside it, its rows, colour).
+
+    Strip rows are two-toned (:func:`_two_tone`): the strip's colour and its ink. The strip must
+    end in a sharp, straight edge: its last rows flat (or a frame line), the specimen beyond not.
+    """
+    n = rows_u8.shape[0]
+    modes, uniform = _row_modes(rows_u8)
+    lines = uniform >= LINE_ROW_FRACTION
+    for outside in range(MAX_ROWS_OUTSIDE + 1):
+        head = rows_u8[outside : outside + MIN_BAR_ROWS]
+        if head.shape[0] < MIN_BAR_ROWS:
+            return None
+        colour = int(np.argmax(np.bincount(head.ravel(), minlength=256)))
+        near = _near_fraction(rows_u8, colour)
+        if near[outside : outside + 2].min() < 0.8 and not lines[outside : outside + 2].all():
+            continue
+        tones = _two_tone(rows_u8, colour)
+        text_row = (near >= 0.25) & (tones >= TWO_TONE_FRACTION)
+        strip_row = text_row | lines
+        end, gap = outside, 0
+        for index in range(outside, n):
+            if strip_row[index]:
+                end, gap = index + 1, 0
+            else:
+                gap += 1
+                if gap > MAX_GAP_ROWS:
+                    break
+        else:
+            continue  # strip-like all the way: a flat specimen background, not a data bar
+        # A uniform row at the strip's edge is a frame line, unless the specimen beyond it is the same grey.
+        while end - 1 > outside and lines[end - 1] and near[end - 1] < BAR_ROW_FRACTION and end < n:
+            if np.mean(np.abs(rows_u8[end].astype(np.int16) - modes[end - 1]) <= 2) < 0.5:
+                break
+            end -= 1
+        sharp = all(near[i] >= 0.8 or lines[i] for i in (end - 1, end - 2) if i >= outside)
+        beyond = slice(end, end + 3)
+        if end + 3 > n or not sharp or text_row[beyond].any() or near[beyond].max() >= BAR_ROW_FRACTION:
+            continue
+        strip = rows_u8[outside:end]
+        flat = np.where(lines[outside:end], 1.0, near[outside:end])
+        if strip.shape[0] < MIN_BAR_ROWS or np.median(flat) < 0.6 or not _has_text(strip, colour):
+            continue
+        return outside, end - outside, colour
+    return None
+
+
+def _has_text(strip: np.ndarray, colour: int) -> bool:
+    """Whether a strip carries text or a bar: several small blobs far from its colour."""
+    ink = (np.abs(strip.astype(np.int16) - colour) > 40).astype(np.uint8)
+    if ink.mean() < 0.002:
+        return False
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = (stats[1:, cv2.CC_STAT_HEIGHT] < 0.9 * strip.shape[0]) & (stats[1:, cv2.CC_STAT_AREA] >= 3)
+    return int(np.count_nonzero(small)) >= 3
+
+
+def detect_data_bar(grey: np.ndarray, *, height_hint: int | None = None) -> DataBar | None:
+    """Find the instrument data bar at the bottom or the top of the image.
 
     Parameters
     ----------
     grey : ndarray of float, shape (H, W)
         Image scaled to [0, 1].
+    height_hint : int, optional
+        The strip's height as recorded by the instrument (FEI/Thermo ``DatabarHeight``): a
+        bottom strip of this height is taken as it stands.
 
     Returns
     -------
     DataBar or None
-        None when the bottom of the image is specimen.
+        None when both ends of the image are specimen.
 
     Examples
     --------
@@ -81,97 +185,24 @@ def detect_data_bar(grey: np.ndarray) -> DataBar | None:
     >>> image = rng.uniform(0.2, 0.8, (100, 80))
     >>> image[80:] = 0.0
     >>> image[90, 10:40] = 1.0
+    >>> image[84:88, 45:48] = image[84:88, 52:55] = image[84:88, 60:63] = 1.0
     >>> detect_data_bar(image).first_row
     80
     """
     height, width = grey.shape
+    if height_hint is not None and 0 < height_hint <= MAX_BAR_FRACTION * height:
+        rows = to_uint8(grey[height - height_hint :])
+        colour = int(np.argmax(np.bincount(rows.ravel(), minlength=256)))
+        return DataBar(height - int(height_hint), int(height_hint), colour, "bottom", "metadata")
     if height < 4 * MIN_BAR_ROWS or width < 16:
         return None
-    search_rows = int(height * MAX_BAR_FRACTION) + 1
-    bottom = to_uint8(grey[height - search_rows :])
-    # The bar colour is the commonest value of the bottom rows.
-    histogram = np.bincount(bottom[-MIN_BAR_ROWS:].ravel(), minlength=256)
-    colour = int(np.argmax(histogram))
-    fractions = _row_mode_fractions(bottom, colour)
-    is_bar_row = fractions >= BAR_ROW_FRACTION
-    if not is_bar_row[-MIN_BAR_ROWS:].all():
-        return None
-    # Walk up from the bottom while rows look like bar; tolerate single text-heavy rows.
-    first = search_rows - 1
-    gap = 0
-    for index in range(search_rows - 1, -1, -1):
-        if is_bar_row[index]:
-            first = index
-            gap = 0
-        else:
-            gap += 1
-            if gap > 2:
-                break
-    else:
-        return None  # bar-like all the way up: a flat specimen background, not a data bar
-    bar_rows = search_rows - first
-    if bar_rows < MIN_BAR_ROWS or first == 0:
-        return None
-    above = fractions[max(first - 3, 0) : first]
-    if above.size == 0 or above.max() >= SPECIMEN_ROW_FRACTION:
-        return None
-    # A data bar carries text or a scale bar: some of its pixels differ strongly from its colour.
-    strip = bottom[first:]
-    ink = np.abs(strip.astype(np.int16) - colour) > 40
-    if ink.mean() < 0.002:
-        return None
-    return DataBar(first_row=height - search_rows + first, height=bar_rows, colour=colour)
-
-
-def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None) -> ScaleBar | None:
-    """Find the longest straight horizontal bar, in the data bar if there is one.
-
-    Without a data bar, the bottom third of the image is searched for a saturated
-    (pure white or pure black) bar, as burned in by image software.
-
-    Parameters
-    ----------
-    grey : ndarray of float, shape (H, W)
-    data_bar : DataBar, optional
-
-    Returns
-    -------
-    ScaleBar or None
-    """
-    height, width = grey.shape
-    if data_bar is not None:
-        top = data_bar.first_row
-        region = to_uint8(grey[top:])
-        masks = [np.abs(region.astype(np.int16) - data_bar.colour) > 60]
-    else:
-        top = height - height // 3
-        region = to_uint8(grey[top:])
-        masks = [region >= 235, region <= 20]
-    if region.size == 0:  # fewer than 3 rows: no room for a bar (and OpenCV crashes on empty input)
-        return None
-    best: ScaleBar | None = None
-    for mask in masks:
-        candidate = _longest_bar(mask.astype(np.uint8), width)
-        if candidate is not None and (best is None or candidate.length_px > best.length_px):
-            best = candidate
-    if best is None:
-        return None
-    return ScaleBar(best.x_start, best.x_end, best.y + top, best.thickness)
-
-
-def _longest_bar(mask: np.ndarray, image_width: int) -> ScaleBar | None:
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    best = None
-    min_length = max(10, int(0.03 * image_width))
-    for index in range(1, count):
-        x, y, w, h, area = stats[index]
-        if w < min_length or x == 0 or x + w >= image_width:  # frames and borders touch the edge
-            continue
-        # The bar body: rows of the component that span (nearly) its full width.
-        component = labels[y : y + h, x : x + w] == index
-        full_rows = np.flatnonzero(component.sum(axis=1) >= 0.9 * w)
-        if full_rows.size == 0 or full_rows.size > max(3, w // 4):
-            continue
-        if best is None or w > best.length_px:
-            best = ScaleBar(int(x), int(x + w), int(y + full_rows[full_rows.size // 2]), int(full_rows.size))
-    return best
+    search = int(height * MAX_BAR_FRACTION) + 1
+    found = _strip_from_edge(to_uint8(grey[height - search :])[::-1])
+    if found is not None:
+        outside, rows, colour = found
+        return DataBar(height - outside - rows, rows, colour, "bottom")
+    found = _strip_from_edge(to_uint8(grey[:search]))
+    if found is not None:
+        outside, rows, colour = found
+        return DataBar(outside, rows, colour, "top")
+    return None

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from particle_gui.core import formats
 from particle_gui.core.calibration import Calibration
 from particle_gui.core.errors import ImageLoadError, ImageTooLargeError
+from particle_gui.core.instrument import InstrumentInfo, instrument_from_tiff
 from particle_gui.core.metadata import calibration_from_sidecar, calibration_from_tiff
 
 #: Largest image analysed in memory (pixels); larger ones are refused before their data are read.
@@ -55,6 +56,8 @@ class LoadedImage:
         Things the user should know (extra pages ignored, NaNs replaced, alpha ignored...).
     sha256 : str
         Hash of the file's bytes, recorded in run provenance.
+    instrument : InstrumentInfo or None
+        Maker, model, magnification and data-bar height, where the metadata state them.
     """
 
     path: Path
@@ -65,6 +68,7 @@ class LoadedImage:
     metadata_calibration: Calibration | None
     warnings: tuple[str, ...] = field(default=())
     sha256: str = ""
+    instrument: InstrumentInfo | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -109,6 +113,7 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
         raise ImageLoadError(f"{path}: the file is empty (0 bytes).")
     notes: list[str] = []
     calibration = None
+    instrument = None
     suffix = path.suffix.lower()
     if suffix in formats.COMPANION_SUFFIXES:
         raise ImageLoadError(formats.describe_companion(path))
@@ -120,7 +125,7 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
                 path, notes, check_size=lambda height, width: _check_size(path, height, width, max_pixels)
             )
         elif magic[:2] in (b"II", b"MM"):
-            original, calibration = _read_tiff(path, max_pixels, notes)
+            original, calibration, instrument = _read_tiff(path, max_pixels, notes)
         else:
             original = _read_with_pillow(path, max_pixels, notes)
             calibration = calibration_from_sidecar(path, image_width=original.shape[1], notes=notes)
@@ -146,6 +151,7 @@ def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage
         metadata_calibration=calibration,
         warnings=tuple(notes),
         sha256=file_sha256(path),
+        instrument=instrument,
     )
 
 
@@ -165,7 +171,7 @@ def _check_size(path: Path, height: int, width: int, max_pixels: int) -> None:
         )
 
 
-def _read_tiff(path: Path, max_pixels: int, notes: list[str]) -> tuple[np.ndarray, Calibration | None]:
+def _read_tiff(path: Path, max_pixels: int, notes: list[str]) -> tuple[np.ndarray, Calibration | None, InstrumentInfo | None]:
     with tifffile.TiffFile(path) as tif:
         if len(tif.pages) == 0:
             raise ImageLoadError(f"{path}: the TIFF holds no image.")
@@ -191,7 +197,8 @@ def _read_tiff(path: Path, max_pixels: int, notes: list[str]) -> tuple[np.ndarra
             else:
                 data = (np.iinfo(data.dtype).max - data) if data.dtype.kind in "ui" else -data
         calibration = calibration_from_tiff(tif, image_path=path, notes=notes)
-    return np.ascontiguousarray(data), calibration
+        instrument = instrument_from_tiff(tif)
+    return np.ascontiguousarray(data), calibration, instrument
 
 
 def _read_with_pillow(path: Path, max_pixels: int, notes: list[str]) -> np.ndarray:

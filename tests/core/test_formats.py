@@ -2,7 +2,7 @@
 sidecar text files and ImageJ units (particle_gui.core.metadata).
 
 The vendor fixtures are read where they lie, in ../shared/data/formats (never copied into the
-repository); those tests are skipped when that folder is absent. Synthetic Velox, Berkeley EMD
+repository); those tests are skipped when that folder is absent, and fail when CI=true. Synthetic Velox, Berkeley EMD
 and MRC files, sidecars and ImageJ TIFFs are written in tmp_path.
 """
 
@@ -36,9 +36,17 @@ from particle_gui.core.loading import IMAGE_SUFFIXES, load_image
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline
 
+from tests.shared_data import FORMATS, require
+
 REPO = Path(__file__).resolve().parents[2]
-FORMATS = REPO.parent / "shared" / "data" / "formats"
-needs_fixtures = pytest.mark.skipif(not FORMATS.is_dir(), reason=f"vendor test files not found in {FORMATS}")
+
+
+@pytest.fixture
+def vendor_files() -> Path:
+    return require(FORMATS)
+
+
+needs_fixtures = pytest.mark.usefixtures("vendor_files")
 
 EMD = "Acquisition_18.emd"
 SER = "16_STOimage_1.ser"
