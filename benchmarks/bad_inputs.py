@@ -245,8 +245,9 @@ def cases() -> list[Case]:
         Case("cmyk_jpeg", "cmyk.jpg", _pillow(lambda: Image.fromarray(u8()).convert("CMYK"), quality=95),
              ok(N_DISCS)),
         Case("bmp", "old_scanner.bmp", _pillow(lambda: Image.fromarray(u8())), ok(N_DISCS)),
-        Case("screenshot", "screenshot.png", _pillow(lambda: Image.fromarray(screenshot())), ok(1, "covers"),
-             "the window's bright frame owns the border, so the dark specimen area reads as one particle: warned"),
+        Case("screenshot", "screenshot.png", _pillow(lambda: Image.fromarray(screenshot())), ok(0, "No particles"),
+             "the title bar is excluded as a data bar at the top; the window's bright frame then owns the border, "
+             "so the dark specimen area is cut by the edge: no particles, warned"),
         # --- TIFF structure ---------------------------------------------------------------------------
         Case("multipage_tiff", "stack.tif", _tiff(lambda: np.stack([u8()] * 5), photometric="minisblack"),
              ok(N_DISCS, "5 pages")),

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import particle_gui
-from particle_gui.core.errors import CalibrationError, ExportError, ParamsError
+from particle_gui import cli_calibrate
+from particle_gui.core.errors import CalibrationError, ExportError, ParamsError, ParticleGuiError
 from particle_gui.core.params import METHODS, PipelineParams
 from particle_gui.core.units import parse_length_nm
 
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         "to compare samples in a PDF report.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {particle_gui.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{analyze,report}")
+    commands = parser.add_subparsers(dest="command", metavar="{analyze,report,calibrate}")
     analyze = commands.add_parser(
         "analyze",
         help="analyse images or folders of images and write labels, tables, overlays and a summary",
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", type=Path, metavar="FOLDER", help="folder of sample sub-folders (or of images)")
     _add_analysis_options(report)
     report.set_defaults(subparser=report)
+    cli_calibrate.add_parser(commands, _length_nm, PROG)
     return parser
 
 
@@ -91,26 +93,36 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pixel-size", type=_length_nm, metavar="LENGTH", dest="pixel_size_nm",
-        help="pixel size with a unit, e.g. 2.5nm; used when the file has no calibration metadata "
-        "and no scale bar calibration applies",
+        help="pixel size with a unit, e.g. 2.5nm; always wins, also over the file's metadata (recorded as an "
+        "override, with a warning when they differ by more than 2%%)",
     )
     parser.add_argument(
         "--scale-bar", type=_length_nm, metavar="LENGTH", dest="scale_bar_nm",
         help="length of the scale bar burned into the images, e.g. 200nm; calibrates each image from its "
-        "detected scale bar unless the file has calibration metadata",
+        "detected scale bar (overriding metadata, with a warning when they differ); an image whose bar is not "
+        "surely found (in a data bar, or with a readable label) fails with the reason. Without it, a bar whose "
+        "label reads with confidence calibrates images that have no metadata",
     )
+    parser.add_argument(
+        "--profiles", type=Path, metavar="FILE.json",
+        help="calibration profiles from reference standards ('calibrate'); default: the window's. A profile "
+        "matching an image's instrument and magnification corrects its metadata",
+    )
+    parser.add_argument("--no-profiles", action="store_true", help="apply no calibration profile")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or not args_list[0].startswith("-") and args_list[0] not in ("analyze", "report"):
+    if not args_list or not args_list[0].startswith("-") and args_list[0] not in ("analyze", "report", "calibrate"):
         return _launch_gui(args_list)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
         if args.command == "report":
             return _report(args, args_list)
+        if args.command == "calibrate":
+            return cli_calibrate.run(args, PROG)
         if args.command != "analyze":
             return _launch_gui(args_list)
         return _analyze(args, args_list)
@@ -154,6 +166,19 @@ def _load_params(args: argparse.Namespace) -> PipelineParams:
     except (ParamsError, ModelError) as exc:
         args.subparser.error(str(exc))
     return params
+
+
+def _profiles(args: argparse.Namespace) -> tuple:
+    """The calibration profiles to apply; a usage error (exit 2) when the file cannot be read."""
+    if args.no_profiles:
+        return ()
+    from particle_gui.core.profiles import load_profiles
+    from particle_gui.paths import profiles_path
+
+    try:
+        return tuple(load_profiles(args.profiles or profiles_path()))
+    except ParticleGuiError as exc:
+        args.subparser.error(str(exc))
 
 
 def _make_out_dir(args: argparse.Namespace) -> Path:
@@ -200,7 +225,7 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
         try:
             report = run_batch(
                 paths, out_dir, params,
-                pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm,
+                pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm, profiles=_profiles(args),
                 command=[PROG, *argv], progress=progress,
             )
         except ExportError as exc:
@@ -257,7 +282,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
         try:
             result = build_report(
                 samples, out_dir, params,
-                pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm,
+                pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm, profiles=_profiles(args),
                 progress=progress, command=[PROG, *argv],
             )
         except ExportError as exc:

@@ -231,14 +231,16 @@ def test_data_bar_is_excluded_and_scale_bar_calibrates(tmp_path: Path) -> None:
     assert calibration["source"] == "scale_bar" and calibration["pixel_size_nm"] == pytest.approx(5.0)
 
 
-def test_scale_bar_length_without_a_bar_warns_and_falls_back(tmp_path: Path) -> None:
+def test_scale_bar_length_without_a_bar_fails_the_row_unless_a_pixel_size_is_typed(tmp_path: Path) -> None:
     path = tmp_path / "plain.tif"
     tifffile.imwrite(path, disc_image(GRID_CENTRES, seed=7))
     out = tmp_path / "out"
+    assert analyze(path, "--out", out, "--scale-bar", "500nm") == 1
+    row = row_for(read_summary(out), "plain.tif")
+    assert "no scale bar was found" in row["status"] and "--pixel-size" in row["status"]
     assert analyze(path, "--out", out, "--scale-bar", "500nm", "--pixel-size", "2nm") == 0
     row = row_for(read_summary(out), "plain.tif")
     assert row["calibration_source"] == "manual" and row["pixel_size_nm"] == 2.0
-    assert "no scale bar was found" in row["warnings"]
 
 
 def test_image_without_particles_is_ok_with_zero(tmp_path: Path) -> None:

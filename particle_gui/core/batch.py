@@ -24,7 +24,7 @@ from typing import Any
 import particle_gui
 from particle_gui.core import export
 from particle_gui.core.calibration import Calibration, resolve_calibration
-from particle_gui.core.errors import CancelledError, ParticleGuiError
+from particle_gui.core.errors import CalibrationError, CancelledError, ParticleGuiError
 from particle_gui.core.loading import (
     IMAGE_SUFFIXES,
     LoadedImage,
@@ -32,6 +32,7 @@ from particle_gui.core.loading import (
     load_image,
 )
 from particle_gui.core.params import PipelineParams
+from particle_gui.core.profiles import CalibrationProfile, matching_profile
 from particle_gui.core.pipeline import Pipeline, PipelineResult
 
 SUMMARY_NAME = "summary.csv"
@@ -112,7 +113,7 @@ class BatchReport:
             "finished_at": self.finished_at,
             "cancelled": self.cancelled,
             "params": self.params.to_dict(),
-            "options": self.options,
+            "options": recorded_options(self.options),
             "environment": _package_versions(),
             "inputs": [outcome.record() for outcome in self.outcomes],
         }
@@ -210,6 +211,7 @@ def analyze_file(
     *,
     pixel_size_nm: float | None = None,
     scale_bar_nm: float | None = None,
+    profiles: Sequence[CalibrationProfile] = (),
     should_cancel: Callable[[], bool] | None = None,
 ) -> tuple[LoadedImage, PipelineResult, list[str]]:
     """Load one image, calibrate it and run the pipeline.
@@ -222,6 +224,9 @@ def analyze_file(
         Pixel size given by the user; used without metadata and scale-bar calibration.
     scale_bar_nm : float, optional
         Physical length of the image's scale bar; with the detected bar it calibrates the image.
+    profiles : sequence of CalibrationProfile
+        Reference-standard corrections; one matching the image's instrument and magnification
+        corrects its metadata (:mod:`particle_gui.core.profiles`).
     should_cancel : callable, optional
         Passed to :meth:`Pipeline.run`.
 
@@ -239,12 +244,23 @@ def analyze_file(
     """
     image = load_image(path)
     pipeline = Pipeline(image)
-    _, scale_bar = pipeline.region(params)
+    scale_bar = pipeline.region(params).scale_bar
+    if scale_bar_nm is not None and pixel_size_nm is None and (scale_bar is None or not scale_bar.trusted_geometry):
+        found = "no scale bar was found" if scale_bar is None else (
+            f"the only bar-like line ({scale_bar.length_px} px) is outside a data bar and has no readable label")
+        raise CalibrationError(
+            f"{path}: --scale-bar was given but {found}; give --pixel-size, or calibrate this image in the window."
+        )
+    metadata = image.metadata_calibration
+    profile = matching_profile(list(profiles), image.instrument)
+    if profile is not None:
+        metadata = profile.apply(metadata)
     calibration, calibration_warnings = resolve_calibration(
-        image.metadata_calibration,
+        metadata,
         scale_bar_length_nm=scale_bar_nm,
         scale_bar_length_px=scale_bar.length_px if scale_bar is not None else None,
         manual_pixel_size_nm=pixel_size_nm,
+        detected=scale_bar,
     )
     result = pipeline.run(params, calibration, should_cancel=should_cancel)
     warnings = list(dict.fromkeys([*result.warnings, *calibration_warnings]))
@@ -285,6 +301,7 @@ def analyse_and_write(
     *,
     pixel_size_nm: float | None = None,
     scale_bar_nm: float | None = None,
+    profiles: Sequence[CalibrationProfile] = (),
     should_cancel: Callable[[], bool] | None = None,
 ) -> tuple[ImageOutcome, LoadedImage | None, PipelineResult | None]:
     """Analyse one image and write its outputs; any failure becomes a failed outcome.
@@ -299,7 +316,8 @@ def analyse_and_write(
     """
     try:
         image, result, warnings = analyze_file(
-            path, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, should_cancel=should_cancel
+            path, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, profiles=profiles,
+            should_cancel=should_cancel
         )
         outputs = write_image_outputs(out_dir, stem, image, result)
     except CancelledError:
@@ -326,6 +344,11 @@ def analyse_and_write(
 def process_image(path: Path, stem: str, out_dir: Path, params: PipelineParams, **options: Any) -> ImageOutcome:
     """:func:`analyse_and_write`, keeping only the outcome."""
     return analyse_and_write(path, stem, out_dir, params, **options)[0]
+
+
+def recorded_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The run's calibration options as recorded in ``run.json`` (profiles in full, as applied)."""
+    return {**options, "profiles": [dataclasses.asdict(p) for p in options.get("profiles", ())]}
 
 
 def failed_outcome(path: Path, stem: str, reason: str) -> ImageOutcome:
@@ -359,6 +382,7 @@ def run_batch(
     *,
     pixel_size_nm: float | None = None,
     scale_bar_nm: float | None = None,
+    profiles: Sequence[CalibrationProfile] = (),
     command: Sequence[str] = (),
     progress: BatchProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
@@ -390,7 +414,7 @@ def run_batch(
     ExportError
         ``summary.csv`` or ``run.json`` cannot be written.
     """
-    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm}
+    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
     report = BatchReport(out_dir=Path(out_dir), params=params, options=options, command=tuple(command))
     if progress is not None:
         progress(0, len(paths), None)

@@ -141,7 +141,7 @@ class Corrections:
 
 def _measure_ids(
     labels: np.ndarray, ids: np.ndarray, boxes: dict[int, Box], grey: np.ndarray, *,
-    intensity_offset: float, intensity_scale: float, analysis_rows: int,
+    intensity_offset: float, intensity_scale: float, analysis_rows: int, analysis_top: int = 0,
 ) -> pd.DataFrame:
     """Measurements of the given particles, computed inside the union of their boxes."""
     present = [int(i) for i in ids if int(i) in boxes]
@@ -160,7 +160,7 @@ def _measure_ids(
     height, width = labels.shape
     bottom = min(analysis_rows, height)
     box = np.array([boxes[int(i)] for i in table["id"]], dtype=np.int64).reshape(-1, 4)
-    table["touches_edge"] = (box[:, 0] == 0) | (box[:, 1] >= bottom) | (box[:, 2] == 0) | (box[:, 3] >= width)
+    table["touches_edge"] = (box[:, 0] <= analysis_top) | (box[:, 1] >= bottom) | (box[:, 2] == 0) | (box[:, 3] >= width)
     return table
 
 
@@ -202,7 +202,8 @@ def remeasure(
     table = result.particles
     kept = table[~np.isin(table["id"].to_numpy(), touched)]
     fresh = _measure_ids(corrections.labels, touched, corrections.boxes, grey, intensity_offset=intensity_offset,
-                         intensity_scale=intensity_scale, analysis_rows=result.analysis_rows)
+                         intensity_scale=intensity_scale, analysis_rows=result.analysis_rows,
+                         analysis_top=result.analysis_top)
     fresh = add_calibrated_columns(fresh, result.calibration.pixel_size_nm)
     if CLASS_COLUMN in table.columns and len(fresh):
         fresh = _shape_columns(fresh, corrections.labels, grey, corrections.boxes,

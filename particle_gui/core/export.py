@@ -45,6 +45,7 @@ _DISPLAY_SAMPLE_PIXELS = 4_000_000
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "n_particles", "pixel_size_nm", "calibration_source", "d50", "unit",
     "mean", "std", "d10", "d90", "d50_ci_low", "d50_ci_high", "data_bar_rows", "scale_bar_px", "warnings",
+    "calibration_detail", "scale_bar_label", "outlier_pixels",
 )
 
 
@@ -294,6 +295,7 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
     """
     summary = result.summary
     d50_ci = summary.d50_ci95 or (None, None)
+    bar = result.scale_bar
     return {
         "image": name,
         "status": "ok",
@@ -309,8 +311,11 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         "d50_ci_low": d50_ci[0],
         "d50_ci_high": d50_ci[1],
         "data_bar_rows": result.data_bar.height if result.data_bar is not None else 0,
-        "scale_bar_px": result.scale_bar.length_px if result.scale_bar is not None else None,
+        "scale_bar_px": bar.length_px if bar is not None and bar.trusted_geometry else None,
         "warnings": "; ".join(result.warnings if warnings is None else warnings),
+        "calibration_detail": result.calibration.detail,
+        "scale_bar_label": bar.label if bar is not None and bar.confident else None,
+        "outlier_pixels": result.outlier_pixels,
         "shape_classes": shape_class_text(summary),
     }
 

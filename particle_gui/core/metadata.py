@@ -16,6 +16,9 @@ from particle_gui.core.units import NM_PER_UNIT, parse_length_nm
 
 #: Pixel sizes outside this range (nm) are not microscope calibrations (e.g. 72 dpi print tags).
 PLAUSIBLE_PIXEL_NM = (1e-4, 1e5)
+#: TIFF resolution tags (inch or cm) are read as a calibration only for pixels up to this size (nm):
+#: 25,400 px per inch and more, which no printer uses.
+MAX_RESOLUTION_TAG_PIXEL_NM = 1000.0
 #: A text file beside an image is read as its sidecar only if it is smaller than this.
 MAX_SIDECAR_BYTES = 1 << 20
 
@@ -185,8 +188,9 @@ def _resolution_tags(tif: tifffile.TiffFile, page: Any) -> Calibration | None:
     numerator, denominator = resolution.value
     pixels_per_unit = numerator / denominator
     pixel_nm = unit_nm / pixels_per_unit
-    # A print resolution (72 or 300 dpi, ...) says nothing about the specimen.
-    if pixel_nm > 10_000:
+    # A print resolution (72, 300, 4800 dpi, ...) says nothing about the specimen: resolution tags
+    # count as instrument calibration only for pixels no print device has (at most 1 um).
+    if pixel_nm > MAX_RESOLUTION_TAG_PIXEL_NM:
         return None
     unit_name = "inch" if int(unit_tag.value) == 2 else "cm"
     return Calibration(pixel_nm, SOURCE_METADATA, f"TIFF resolution tags ({pixels_per_unit:.6g} px/{unit_name})")

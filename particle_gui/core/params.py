@@ -49,6 +49,10 @@ class RegionParams:
     detect_data_bar: bool = _param(
         True, label="Exclude instrument data bar", help="Find the text/scale-bar strip and never analyse it."
     )
+    remove_outlier_pixels: bool = _param(
+        True, label="Replace hot and cold pixels",
+        help="Isolated detector outliers (dead or hot pixels, cosmic rays) take their neighbourhood's median.",
+    )
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,12 @@ class DlParams:
 
     probability: float = _param(
         0.5, label="Particle probability", minimum=0.05, maximum=0.95, step=0.01,
-        help="Pixels more likely than this to be particle are particle; the same level marks seed cores.",
+        help="Pixels more likely than this to be particle are particle.",
+    )
+    centre_level: float = _param(
+        0.5, label="Particle centre level", minimum=0.05, maximum=0.95, step=0.01,
+        help="Where the network's centre map exceeds this, a particle's core starts: higher splits touching "
+        "particles more readily, lower keeps irregular ones whole.",
     )
     expected_diameter_px: float = _param(
         0.0, label="Expected particle diameter", minimum=0.0, maximum=5000.0, step=1.0, unit="px",

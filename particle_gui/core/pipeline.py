@@ -16,15 +16,17 @@ import numpy as np
 import pandas as pd
 
 from particle_gui.core.calibration import Calibration, UNCALIBRATED
-from particle_gui.core.databar import DataBar, ScaleBar, detect_data_bar, detect_scale_bar
+from particle_gui.core.databar import DataBar, analysis_rows, detect_data_bar
 from particle_gui.core.dl import ProbabilityMaps, predict_probabilities
 from particle_gui.core.dl_segment import probability_mask, split_probabilities
 from particle_gui.core.errors import CalibrationError, CancelledError
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
 from particle_gui.core.measure import add_calibrated_columns, large_particle_warning, measure_particles
+from particle_gui.core.outliers import replace_outlier_pixels
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
+from particle_gui.core.scalebar import ScaleBar, detect_scale_bar
 from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
 from particle_gui.core.shape_classes import (
     CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, UNCLASSIFIED, add_shape_columns, classify_pending,
@@ -68,6 +70,10 @@ class PipelineResult:
     summary: Summary
     warnings: tuple[str, ...] = field(default=())
     stages_run: tuple[str, ...] = field(default=())
+    #: First analysed row (below a data bar at the top of the image).
+    analysis_top: int = 0
+    #: Hot or cold detector pixels replaced before the analysis.
+    outlier_pixels: int = 0
 
     @property
     def count(self) -> int:
@@ -77,6 +83,18 @@ class PipelineResult:
     def shapes_pending(self) -> bool:
         """Whether some particles' shape classes are still to come (see :meth:`Pipeline.complete_shapes`)."""
         return shapes_pending(self.particles)
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    """What the region stage found: the data bar, the scale bar, the image with its hot and cold
+    pixels replaced (``outliers`` of them), and the half-open row range analysed."""
+
+    data_bar: DataBar | None
+    scale_bar: ScaleBar | None
+    grey: np.ndarray
+    outliers: int
+    rows: tuple[int, int]
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -120,14 +138,18 @@ class Pipeline:
         ran.append(name)
         return value
 
-    def region(self, params: PipelineParams = PipelineParams()) -> tuple[DataBar | None, ScaleBar | None]:
-        """The data bar (if detection is on and one is found) and the scale bar."""
+    def region(self, params: PipelineParams = PipelineParams()) -> Region:
+        """The data bar (if detection is on and one is found), the scale bar and the cleaned image."""
         return self._stage("region", (params.region,), lambda: self._compute_region(params), [])
 
-    def _compute_region(self, params: PipelineParams) -> tuple[DataBar | None, ScaleBar | None]:
-        grey = self.image.grey
-        bar = detect_data_bar(grey) if params.region.detect_data_bar else None
-        return bar, detect_scale_bar(grey, bar)
+    def _compute_region(self, params: PipelineParams) -> Region:
+        grey, replaced = self.image.grey, 0
+        if params.region.remove_outlier_pixels:
+            grey, replaced = replace_outlier_pixels(grey)
+            grey = _frozen(grey) if replaced else grey
+        hint = self.image.instrument.databar_height_px if self.image.instrument is not None else None
+        bar = detect_data_bar(grey, height_hint=hint) if params.region.detect_data_bar else None
+        return Region(bar, detect_scale_bar(grey, bar), grey, replaced, analysis_rows(bar, grey.shape[0]))
 
     def clear(self) -> None:
         """Forget every cached stage output."""
@@ -187,30 +209,32 @@ class Pipeline:
 
         boundary(0)
         key = (params.region,)
-        data_bar, scale_bar = self._stage("region", key, lambda: self._compute_region(params), ran)
-        rows = data_bar.first_row if data_bar is not None else self.image.shape[0]
+        region = self._stage("region", key, lambda: self._compute_region(params), ran)
+        data_bar, scale_bar, grey = region.data_bar, region.scale_bar, region.grey
+        top, rows = region.rows
 
         boundary(1)
         key = (key, params.preprocess)
-        pre = self._stage("preprocess", key, lambda: _frozen(preprocess(self.image.grey, params.preprocess)), ran)
+        pre = self._stage("preprocess", key, lambda: _frozen(preprocess(grey, params.preprocess)), ran)
 
         boundary(2)
         if params.method == "dl":  # the network's probabilities, once per image; thresholds act on them
             maps = self._stage(
                 "inference",
                 (params.dl.expected_diameter_px,),
-                lambda: self._dl_maps(params, progress, should_cancel),
+                lambda: self._dl_maps(params, grey, progress, should_cancel),
                 ran,
             )
             key = (key, params.method, params.dl)
             thresholded = self._stage(
-                "threshold", key, lambda: probability_mask(maps, params.dl.probability, analysis_rows=rows), ran
+                "threshold", key, lambda: probability_mask(maps, params.dl.probability, analysis_rows=rows,
+                                                  analysis_top=top), ran
             )
         else:
             # Internal caches (not stages of their own): what a threshold or split change leaves unchanged.
-            analysis = self._stage("histogram", key, lambda: analyse_histogram(pre, analysis_rows=rows), [])
+            analysis = self._stage("histogram", key, lambda: analyse_histogram(pre, analysis_rows=rows, analysis_top=top), [])
             key = (key, params.threshold)
-            thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, rows, analysis), ran)
+            thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, (top, rows), analysis), ran)
 
         boundary(3)
         uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
@@ -223,7 +247,8 @@ class Pipeline:
         if params.method == "dl":
             key = (key, params.split)
             split = self._stage(
-                "split", key, lambda: _frozen(split_probabilities(mask, maps, params.split, params.dl.probability)), ran
+                "split", key, lambda: _frozen(split_probabilities(mask, maps, params.split, params.dl.probability,
+                                                      centre_level=params.dl.centre_level)), ran
             )
         else:
             prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])
@@ -232,7 +257,7 @@ class Pipeline:
 
         boundary(5)
         key = (key, params.edge)
-        labels, edge_ids = self._stage("edge", key, lambda: self._edges(split, params, rows), ran)
+        labels, edge_ids = self._stage("edge", key, lambda: self._edges(split, params, (top, rows), grey), ran)
 
         boundary(6)
         key = (key,)
@@ -241,7 +266,7 @@ class Pipeline:
             key,
             lambda: measure_particles(
                 labels,
-                self.image.grey,
+                grey,
                 edge_ids=edge_ids,
                 intensity_offset=self.image.intensity_offset,
                 intensity_scale=self.image.intensity_scale,
@@ -258,7 +283,7 @@ class Pipeline:
             table_px, shape_warning = self._stage(
                 "shapes",
                 shapes_key,
-                lambda: add_shape_columns(measured, self.image.grey, labels, enabled=classify,
+                lambda: add_shape_columns(measured, grey, labels, enabled=classify,
                                           should_cancel=should_cancel),
                 [],
             )
@@ -280,7 +305,7 @@ class Pipeline:
         if summary.count == 0:
             warnings.append("No particles were found with these parameters.")
         warnings.extend([shape_warning] if shape_warning else [])
-        large = large_particle_warning(table_px["area"].to_numpy(), rows * self.image.shape[1])
+        large = large_particle_warning(table_px["area"].to_numpy(), (rows - top) * self.image.shape[1])
         warnings.extend([large] if large else [])
         return PipelineResult(
             params=params,
@@ -288,6 +313,8 @@ class Pipeline:
             data_bar=data_bar,
             scale_bar=scale_bar,
             analysis_rows=rows,
+            analysis_top=top,
+            outlier_pixels=region.outliers,
             preprocessed=pre,
             threshold=thresholded,
             mask=mask,
@@ -323,28 +350,32 @@ class Pipeline:
             self._deferred = None
         return completed
 
+    @staticmethod
     def _dl_maps(
-        self, params: PipelineParams, progress: ProgressCallback | None, should_cancel: Callable[[], bool] | None
+        params: PipelineParams, grey: np.ndarray, progress: ProgressCallback | None,
+        should_cancel: Callable[[], bool] | None,
     ) -> ProbabilityMaps:
         report = None if progress is None else (lambda done, total: progress("inference", done, total))
         return predict_probabilities(
-            self.image.grey,
+            grey,
             expected_diameter_px=params.dl.expected_diameter_px,
             progress=report,
             should_cancel=should_cancel,
         )
 
     @staticmethod
-    def _threshold(pre: np.ndarray, params: PipelineParams, rows: int, analysis: HistogramAnalysis) -> ThresholdResult:
-        result = threshold_image(pre, params.threshold, analysis_rows=rows, analysis=analysis)
+    def _threshold(pre: np.ndarray, params: PipelineParams, rows: tuple[int, int],
+                   analysis: HistogramAnalysis) -> ThresholdResult:
+        result = threshold_image(pre, params.threshold, analysis_top=rows[0], analysis_rows=rows[1], analysis=analysis)
         _frozen(result.mask)
         return result
 
-    def _edges(self, split: np.ndarray, params: PipelineParams, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        edge_ids = touching_edge_ids(split, analysis_rows=rows)
+    def _edges(self, split: np.ndarray, params: PipelineParams, rows: tuple[int, int],
+               grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        edge_ids = touching_edge_ids(split, analysis_top=rows[0], analysis_rows=rows[1])
         drop = edge_ids if params.edge.exclude_edge else np.zeros(0, dtype=np.int64)
         if params.edge.exclude_annotations:
-            drop = np.union1d(drop, annotation_ids(split, self.image.grey))
+            drop = np.union1d(drop, annotation_ids(split, grey))
         if drop.size == 0:
             return split, _frozen(edge_ids.astype(np.int64))
         labels = remove_labels(split, drop)

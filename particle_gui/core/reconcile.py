@@ -116,7 +116,8 @@ def measure_result(
     intensity_offset: float = 0.0, intensity_scale: float = 1.0, stage: str = "edit",
 ) -> PipelineResult:
     """``result`` with another label image: every particle measured, edges flagged, summarised."""
-    edge_ids = touching_edge_ids(labels, analysis_rows=result.analysis_rows).astype(np.int64)
+    edge_ids = touching_edge_ids(labels, analysis_rows=result.analysis_rows,
+                                 analysis_top=result.analysis_top).astype(np.int64)
     particles = measure_particles(labels, grey, pixel_size_nm=result.calibration.pixel_size_nm, edge_ids=edge_ids,
                                   intensity_offset=intensity_offset, intensity_scale=intensity_scale)
     if result.shapes_pending:  # classified later, with the result's other pending particles

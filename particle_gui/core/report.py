@@ -25,7 +25,7 @@ import pandas as pd
 
 import particle_gui
 from particle_gui.core import export
-from particle_gui.core.batch import RECORDED_PACKAGES, BatchReport, unique_stems
+from particle_gui.core.batch import RECORDED_PACKAGES, BatchReport, recorded_options, unique_stems
 from particle_gui.core.compare import GroupComparison, comparisons_for, json_safe, stability_warning
 from particle_gui.core.errors import CancelledError, ExportError
 from particle_gui.core.params import PipelineParams
@@ -100,6 +100,7 @@ def build_report(
     *,
     pixel_size_nm: float | None = None,
     scale_bar_nm: float | None = None,
+    profiles: Sequence[Any] = (),
     progress: ReportProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
     command: Sequence[str] = (),
@@ -158,7 +159,7 @@ def build_report(
             progress(done, total, message)
         done += 1
 
-    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm}
+    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
     pooled, written = [], []
     for (name, paths), folder in zip(samples.items(), folder_names(samples)):
         sample_dir = out_dir / folder
@@ -193,7 +194,7 @@ def build_report(
         "command_line": list(command),
         "out_dir": str(out_dir),
         "params": params.to_dict(),
-        "options": options,
+        "options": recorded_options(options),
         "environment": {"python": platform.python_version(),
                         **{name: _version(name) for name in (*RECORDED_PACKAGES, "matplotlib")}},
     }

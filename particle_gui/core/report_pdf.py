@@ -397,7 +397,14 @@ def _image_page(content: ReportContent, sample: SampleData, record: ImageRecord)
     unit = record.unit or "px"
     s = record.summary
     height, width = record.image_shape or (0, 0)
-    scale_bar = f"scale bar {row['scale_bar_px']} px detected" if row.get("scale_bar_px") else "no scale bar detected"
+    if row.get("scale_bar_label"):
+        scale_bar = f"scale bar {row['scale_bar_px']} px labelled '{row['scale_bar_label']}'"
+    elif row.get("scale_bar_px"):
+        scale_bar = f"scale bar {row['scale_bar_px']} px in the data bar, label not read"
+    else:
+        scale_bar = "no scale bar found"
+    if row.get("outlier_pixels"):
+        scale_bar += f"; {row['outlier_pixels']} hot/cold pixels replaced"
     lines = [
         f"Calibration: {record.calibration.describe() if record.calibration else 'none'}",
         f"Image {width} x {height} px; data bar: {row.get('data_bar_rows') or 0} rows excluded; {scale_bar}",

@@ -195,6 +195,7 @@ def analyse_image(
     *,
     pixel_size_nm: float | None = None,
     scale_bar_nm: float | None = None,
+    profiles: Sequence[Any] = (),
     should_cancel: Callable[[], bool] | None = None,
 ) -> ImageRecord:
     """Analyse one image, write its usual outputs into ``out_dir`` and keep previews.
@@ -208,7 +209,8 @@ def analyse_image(
         ``should_cancel`` returned True during the analysis.
     """
     outcome, image, result = analyse_and_write(
-        path, stem, out_dir, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, should_cancel=should_cancel
+        path, stem, out_dir, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, profiles=profiles,
+        should_cancel=should_cancel,
     )
     if result is None:
         return ImageRecord(sample=sample, outcome=outcome)

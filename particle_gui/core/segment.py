@@ -239,10 +239,11 @@ def _watershed_in_clumps(distance: np.ndarray, clumps: np.ndarray, count: int, s
     return labels
 
 
-def touching_edge_ids(labels: np.ndarray, *, analysis_rows: int | None = None) -> np.ndarray:
-    """Ids of particles touching the image border or the top of the excluded data bar."""
+def touching_edge_ids(labels: np.ndarray, *, analysis_rows: int | None = None, analysis_top: int = 0) -> np.ndarray:
+    """Ids of particles touching the image border or the edge of the excluded data bar."""
     bottom = labels.shape[0] - 1 if analysis_rows is None else analysis_rows - 1
-    border = np.concatenate([labels[0], labels[bottom], labels[: bottom + 1, 0], labels[: bottom + 1, -1]])
+    top = analysis_top
+    border = np.concatenate([labels[top], labels[bottom], labels[top : bottom + 1, 0], labels[top : bottom + 1, -1]])
     ids = np.unique(border)
     return ids[ids > 0]
 

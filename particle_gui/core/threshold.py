@@ -102,10 +102,10 @@ class HistogramAnalysis:
     sample: np.ndarray
 
 
-def analyse_histogram(image: np.ndarray, *, analysis_rows: int | None = None) -> HistogramAnalysis:
+def analyse_histogram(image: np.ndarray, *, analysis_rows: int | None = None, analysis_top: int = 0) -> HistogramAnalysis:
     """Otsu threshold, histogram valley depth and detected polarity of the analysed rows."""
     height = image.shape[0] if analysis_rows is None else analysis_rows
-    region = image[:height]
+    region = image[analysis_top:height]
     sample = region[:: max(1, region.shape[0] // 512), :: max(1, region.shape[1] // 512)]
     otsu = global_threshold(sample, "otsu")
     return HistogramAnalysis(
@@ -121,6 +121,7 @@ def threshold_image(
     params: ThresholdParams,
     *,
     analysis_rows: int | None = None,
+    analysis_top: int = 0,
     analysis: HistogramAnalysis | None = None,
 ) -> ThresholdResult:
     """Separate particles from background.
@@ -132,6 +133,8 @@ def threshold_image(
     params : ThresholdParams
     analysis_rows : int, optional
         Only rows above this index are analysed (the rest is the data bar); default all.
+    analysis_top : int
+        Nor are the rows above this one (a data bar at the top of the image).
     analysis : HistogramAnalysis, optional
         The result of :func:`analyse_histogram` for the same image and rows, if already known.
 
@@ -140,9 +143,9 @@ def threshold_image(
     ThresholdResult
     """
     height = image.shape[0] if analysis_rows is None else analysis_rows
-    region = image[:height]
+    region = image[analysis_top:height]
     if analysis is None:
-        analysis = analyse_histogram(image, analysis_rows=height)
+        analysis = analyse_histogram(image, analysis_rows=height, analysis_top=analysis_top)
     warnings: list[str] = []
     sample, otsu, valley = analysis.sample, analysis.otsu, analysis.valley_ratio
     if params.method == "manual":
@@ -167,5 +170,5 @@ def threshold_image(
     else:
         mask_region = region > value if polarity == "bright" else region <= value
     mask = np.zeros(image.shape, dtype=bool)
-    mask[:height] = mask_region
+    mask[analysis_top:height] = mask_region
     return ThresholdResult(mask=mask, value=value, polarity=polarity, warnings=tuple(warnings))

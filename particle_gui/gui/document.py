@@ -49,14 +49,15 @@ class ImageDocument:
         return self.image.path
 
     def calibration(self) -> tuple[Calibration, list[str]]:
-        """The calibration in force and any disagreement warnings."""
+        """The calibration in force and any override or disagreement warnings."""
         return resolve_calibration(
             self.image.metadata_calibration,
             scale_bar_length_nm=self.scale_bar_length_nm,
             scale_bar_length_px=self.scale_bar_length_px,
             manual_pixel_size_nm=self.manual_pixel_size_nm,
+            detected=self.pipeline.region(self.params).scale_bar,
         )
 
     def detected_scale_bar_px(self) -> float | None:
-        _, bar = self.pipeline.region(self.params)
+        bar = self.pipeline.region(self.params).scale_bar
         return float(bar.length_px) if bar is not None else None

@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from particle_gui.core.errors import ParticleGuiError
-from particle_gui.gui.settings import log_dir
+from particle_gui.paths import log_dir
 
 LOG_FILE_NAME = "particle_gui.log"
 LOG_MAX_BYTES = 1_000_000

@@ -409,7 +409,7 @@ class MainWindow(QMainWindow):
         document = self.controller.current
         if document is None:
             return
-        _, detected = document.pipeline.region(document.params)
+        detected = document.pipeline.region(document.params).scale_bar
         self.canvas.start_scale_bar_tool(detected)
         self.apply_scale_bar_action.setEnabled(True)
         self.statusBar().showMessage("Drag the line's ends onto the scale bar, then press Enter.", 8000)
@@ -418,7 +418,10 @@ class MainWindow(QMainWindow):
         length_px = self.canvas.scale_bar_length_px()
         if length_px is None or length_px <= 0:
             return
-        length_nm = ask_scale_bar_length(self, length_px)
+        document = self.controller.current
+        detected = document.pipeline.region(document.params).scale_bar if document is not None else None
+        suggestion = detected.label if detected is not None and detected.label else ""
+        length_nm = ask_scale_bar_length(self, length_px, suggestion)
         if length_nm is not None:
             self.apply_scale_bar(length_px, length_nm)
 

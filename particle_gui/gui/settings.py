@@ -1,33 +1,21 @@
 """User settings (window layout, last parameters, recent files) in a versioned JSON file.
 
-The folder comes from platformdirs; ``PARTICLE_GUI_CONFIG_DIR`` redirects it (tests use this).
+The folder is :func:`particle_gui.paths.config_dir` (``PARTICLE_GUI_CONFIG_DIR`` redirects it).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_config_dir, user_log_dir
-
 from particle_gui.core.errors import ExportError
 from particle_gui.core.export import atomic_write_text, describe_os_error
+from particle_gui.paths import config_dir
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
-
-
-def config_dir() -> Path:
-    override = os.environ.get("PARTICLE_GUI_CONFIG_DIR")
-    return Path(override) if override else Path(user_config_dir("particle_gui", appauthor=False))
-
-
-def log_dir() -> Path:
-    override = os.environ.get("PARTICLE_GUI_CONFIG_DIR")
-    return Path(override) / "logs" if override else Path(user_log_dir("particle_gui", appauthor=False))
 
 
 @dataclass

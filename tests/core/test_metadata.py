@@ -100,6 +100,21 @@ def test_72_dpi_print_resolution_is_not_a_calibration(tmp_path):
     assert load_image(path).metadata_calibration is None
 
 
+@pytest.mark.parametrize("dpi", [300, 1200, 4800, 24000])
+def test_print_resolutions_are_never_calibrations(tmp_path, dpi):
+    path = write_tiff(tmp_path / "print.tif", resolution=(dpi, dpi), resolutionunit="INCH")
+    assert calibration_of(path) is None
+
+
+def test_typed_pixel_size_beats_a_4800_dpi_tag(tmp_path):
+    from particle_gui.core.batch import analyze_file
+    from particle_gui.core.params import PipelineParams
+
+    path = write_tiff(tmp_path / "print.tif", resolution=(4800, 4800), resolutionunit="INCH")
+    _, result, _ = analyze_file(path, PipelineParams(), pixel_size_nm=2.5)
+    assert (result.calibration.pixel_size_nm, result.calibration.source) == (2.5, "manual")
+
+
 def test_resolution_without_unit_is_not_a_calibration(tmp_path):
     # tifffile defaults the unit to INCH when only a resolution is given: ask for NONE (1) explicitly.
     path = write_tiff(tmp_path / "nounit.tif", resolution=(1e7 / 5, 1e7 / 5), resolutionunit=1)

@@ -203,8 +203,9 @@ def test_threshold_mask_is_read_only_and_the_cache_cannot_be_corrupted(pipeline)
 def test_region_accessor_matches_the_run():
     image = add_data_bar(disc_image((400, 300), [(100.5, 100.5)], 12, noise=0.03), rows=40)
     pipeline = Pipeline(loaded(image))
-    data_bar, scale_bar = pipeline.region(DEFAULT)
-    assert data_bar.first_row == 360 and scale_bar.length_px == 120
+    region = pipeline.region(DEFAULT)
+    assert region.data_bar.first_row == 360 and region.scale_bar.length_px == 120
+    assert region.rows == (0, 360) and region.outliers == 0
     assert pipeline.run(DEFAULT).stages_run[0] == "preprocess"  # region came from the cache
 
 

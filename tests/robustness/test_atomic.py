@@ -16,7 +16,8 @@ import pytest
 import particle_gui
 from particle_gui.core.errors import ExportError
 from particle_gui.core.export import atomic_write_bytes, atomic_write_text
-from particle_gui.gui.settings import Settings, config_dir
+from particle_gui.gui.settings import Settings
+from particle_gui.paths import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = Path(particle_gui.__file__).resolve().parent

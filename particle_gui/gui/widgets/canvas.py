@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
-from particle_gui.core.databar import ScaleBar
+from particle_gui.core.scalebar import ScaleBar
 from particle_gui.core.export import display_image_uint8, outline_labels
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.pipeline import PipelineResult

@@ -1,0 +1,80 @@
+"""Hot and cold pixels (particle_gui.core.outliers) and their place in the pipeline."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from particle_gui.core.loading import LoadedImage
+from particle_gui.core.outliers import replace_outlier_pixels
+from particle_gui.core.params import PipelineParams
+from particle_gui.core.pipeline import Pipeline
+from tests.core.synthetic import disc_image, grid_centres
+
+CENTRES = grid_centres(20, spacing=56, origin=44, columns=5)
+
+
+def loaded(grey: np.ndarray) -> LoadedImage:
+    return LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
+                       metadata_calibration=None)
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    return disc_image((256, 320), CENTRES, 10.0, noise=0.02)
+
+
+def _inject(image: np.ndarray, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    index = rng.choice(image.size, int(fraction * image.size), replace=False)
+    bad = image.copy()
+    bad.flat[index] = rng.choice([0.0, 1.0], index.size)  # dead and hot pixels, cosmic-ray hits
+    return bad, index
+
+
+def _within_neighbours(image: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Whether each pixel lies within the range of its 8 neighbours (no longer a spike)."""
+    padded = np.pad(image, 1, mode="reflect")
+    ys, xs = np.unravel_index(index, image.shape)
+    around = np.stack([padded[ys + 1 + dy, xs + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], 1)
+    values = image[ys, xs]
+    return (values >= around.min(axis=1) - 0.05) & (values <= around.max(axis=1) + 0.05)
+
+
+def test_injected_outliers_are_removed(clean):
+    bad, index = _inject(clean, 0.002)
+    cleaned, count = replace_outlier_pixels(bad)
+    stood_out = ~_within_neighbours(bad, index)  # a 0 on a dark pixel is no outlier
+    removed = _within_neighbours(cleaned, index)
+    assert np.count_nonzero(stood_out) > 100
+    assert np.count_nonzero(removed & stood_out) >= 0.99 * np.count_nonzero(stood_out)
+    assert count == pytest.approx(np.count_nonzero(stood_out), abs=3)
+
+
+def test_pairs_are_outliers_but_lines_and_edges_are_not():
+    image = np.full((40, 40), 0.3, np.float32)
+    image[10, 10:12] = 1.0  # a two-pixel cosmic-ray hit
+    image[20, 5:30] = 1.0  # a one-pixel line (a scale bar, a grid line)
+    image[30:, 30:] = 0.9  # a corner of a bright particle
+    cleaned, count = replace_outlier_pixels(image)
+    assert count == 2 and np.all(cleaned[10, 10:12] == np.float32(0.3))
+    np.testing.assert_array_equal(cleaned[15:], image[15:])
+
+
+def test_clean_image_is_left_alone(clean):
+    cleaned, count = replace_outlier_pixels(clean)
+    assert count == 0 and cleaned is not None
+
+
+def test_pipeline_counts_replaced_pixels_and_measures_as_if_clean(clean):
+    bad, _ = _inject(clean, 0.002, seed=1)
+    params = PipelineParams()
+    reference = Pipeline(loaded(clean)).run(params)
+    fixed = Pipeline(loaded(bad)).run(params)
+    assert fixed.outlier_pixels > 100 and reference.outlier_pixels == 0
+    assert fixed.count == reference.count
+    assert fixed.summary.d50 == pytest.approx(reference.summary.d50, rel=0.005)
+    off = dataclasses.replace(params, region=dataclasses.replace(params.region, remove_outlier_pixels=False))
+    assert Pipeline(loaded(clean)).run(off).summary.d50 == pytest.approx(reference.summary.d50, rel=0.005)

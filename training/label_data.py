@@ -1,0 +1,105 @@
+"""Rendered scale-bar labels for the label reader, cropped as the app crops them.
+
+A label ("200 nm", "0.5 μm", "1um", ...; :func:`synthetic.databars.random_label`) is drawn in a
+random font (:func:`synthetic.fonts.available`, held-out families excluded) at a cap height of
+8-40 px, light on dark or dark on light, on a flat or textured background, sometimes with the
+bar's line close above or below, then blurred, noised and JPEG-compressed. The crop is the
+text's tight ink box plus a quarter of its height on each side, with a pixel or two of jitter,
+exactly as :func:`particle_gui.core.scalebar.detect_scale_bar` cuts it; it is then prepared as
+the reader sees it (:func:`particle_gui.core.label_reader.prepare_crop`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from particle_gui.core.label_reader import prepare_crop
+from synthetic import databars, fonts
+
+ALPHABET = "0123456789.,µunmp"
+#: Training images are padded (light) or squeezed to this width.
+WIDTH = 256
+_FONT_CACHE: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+
+def encode(text: str) -> list[int]:
+    """Class indices (1-based; 0 is the CTC blank) of a label's characters, spaces dropped."""
+    text = text.replace("μ", "µ").replace(" ", "")
+    return [ALPHABET.index(c) + 1 for c in text]
+
+
+def _font(family: str, size: int) -> ImageFont.FreeTypeFont:
+    key = (family, size)
+    if key not in _FONT_CACHE:
+        _FONT_CACHE[key] = ImageFont.truetype(str(fonts.font_path(family)), size)
+    return _FONT_CACHE[key]
+
+
+def render_crop(rng: np.random.Generator, text: str, family: str, cap_px: float) -> np.ndarray:
+    """A uint8 crop of ``text`` as the app would cut it from an image."""
+    size = max(6, int(round(cap_px / 0.72)))
+    font = _font(family, size)
+    box = font.getbbox(text)
+    tw, th = box[2] - box[0], box[3] - box[1]
+    margin = size
+    w, h = tw + 2 * margin, th + 2 * margin
+    light_text = rng.random() < 0.5
+    bg = float(rng.uniform(0, 80)) if light_text else float(rng.uniform(150, 255))
+    ink = float(np.clip(bg + (1 if light_text else -1) * rng.uniform(90, 255), 0, 255))
+    canvas = np.full((h, w), bg, np.float32)
+    if rng.random() < 0.3:  # textured background (a label on the specimen)
+        noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), rng.uniform(1, 4))
+        canvas += noise / (noise.std() + 1e-6) * rng.uniform(5, 25)
+    pil = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(pil)
+    draw.text((margin - box[0], margin - box[1]), text, font=font, fill=int(ink))
+    if rng.random() < 0.3:  # the bar's line near the text
+        thick = max(1, int(size * rng.uniform(0.08, 0.3)))
+        y = margin + th + int(size * rng.uniform(0.3, 0.8)) if rng.random() < 0.5 else margin - int(size * rng.uniform(0.3, 0.8))
+        draw.rectangle([0, y, w - 1, y + thick - 1], fill=int(ink))
+    image = np.asarray(pil).astype(np.float32)
+    if rng.random() < 0.5:
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 0.9) * max(1.0, size / 20))
+    image += rng.normal(0, rng.uniform(0, 12), image.shape).astype(np.float32)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    if rng.random() < 0.25:
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
+        image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    # the tight ink box of the text itself, padded as the app pads it
+    x0, y0, x1, y1 = margin, margin, margin + tw, margin + th
+    pad = max(2, th // 4)
+    jitter = rng.integers(-2, 3, 4)
+    return image[max(0, y0 - pad + jitter[0]) : y1 + pad + jitter[1], max(0, x0 - pad + jitter[2]) : x1 + pad + jitter[3]]
+
+
+def to_input(crop: np.ndarray) -> np.ndarray:
+    """(32, WIDTH) float32: the prepared crop, padded light on the right (or squeezed to WIDTH)."""
+    x = prepare_crop(crop)
+    if x.shape[1] > WIDTH:
+        x = cv2.resize(x, (WIDTH, x.shape[0]), interpolation=cv2.INTER_AREA)
+    return np.pad(x, ((0, 0), (0, WIDTH - x.shape[1])), constant_values=1.0)
+
+
+def sample(rng: np.random.Generator, families: list[str]) -> tuple[np.ndarray, list[int], str]:
+    text, _ = databars.random_label(rng)
+    if rng.random() < 0.15:  # numbers as instruments print them too: "1.00 µm", "0,5 µm"
+        text = text.replace(".", ",") if rng.random() < 0.5 else text
+    family = families[int(rng.integers(len(families)))]
+    cap = float(np.exp(rng.uniform(np.log(8), np.log(40))))
+    return to_input(render_crop(rng, text, family, cap)), encode(text), text
+
+
+def batches(seed: int, batch_size: int, families: list[str]):
+    """Endless (images (B, 32, WIDTH, 1), labels (B, 12) zero-padded, label lengths (B,))."""
+    rng = np.random.default_rng(seed)
+    while True:
+        items = [sample(rng, families) for _ in range(batch_size)]
+        x = np.stack([i[0] for i in items])[..., None]
+        y = np.zeros((batch_size, 12), np.int32)
+        lengths = np.zeros(batch_size, np.int32)
+        for k, (_, code, _) in enumerate(items):
+            y[k, : len(code)] = code
+            lengths[k] = len(code)
+        yield x, y, lengths
