@@ -75,33 +75,15 @@ def run(args: argparse.Namespace, prog: str) -> int:
 
 
 def _measure(args: argparse.Namespace):
-    import numpy as np
-
-    from particle_gui.core.edges import half_maximum_areas
     from particle_gui.core.loading import load_image
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
-    from particle_gui.core.profiles import MIN_SPHERES, make_profile, pitch_px, pixel_size_from_spheres
+    from particle_gui.core.profiles import profile_from_standard
 
     image = load_image(args.image)
-    if args.spheres_nm is not None:
-        params = PipelineParams.load(args.params) if args.params else PipelineParams()
-        result = Pipeline(image).run(params)
-        inner = result.particles.loc[~result.particles["touches_edge"], "id"].to_numpy()
-        areas = half_maximum_areas(image.grey, result.labels)  # sizes that do not depend on blur or threshold
-        diameters = np.sqrt(4.0 * np.array([areas[int(i)] for i in inner]) / np.pi)
-        pixel_nm, measured = pixel_size_from_spheres(diameters, args.spheres_nm)
-        standard = f"spheres {args.spheres_nm:g} nm (median of {measured['count']})"
-        if measured["count"] < MIN_SPHERES:
-            print(f"warning: only {measured['count']} spheres measured; {MIN_SPHERES} or more give a trustworthy "
-                  "median", file=sys.stderr)
-    else:
-        region = Pipeline(image).region(PipelineParams())
-        top, bottom = region.rows
-        period, measured = pitch_px(region.grey[top:bottom])
-        pixel_nm = args.grating_nm / period
-        measured["period_px"] = period
-        standard = f"grating pitch {args.grating_nm:g} nm"
-    return make_profile(args.name, instrument=image.instrument, metadata=image.metadata_calibration,
-                        pixel_size_nm=pixel_nm, standard=standard, measured=measured,
-                        source_image=f"{Path(args.image).name} (sha256 {image.sha256[:12]})")
+    params = PipelineParams.load(args.params) if args.params else None
+    notes: list[str] = []
+    profile = profile_from_standard(args.name, image, spheres_nm=args.spheres_nm, grating_nm=args.grating_nm,
+                                    params=params or PipelineParams(), notes=notes)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return profile

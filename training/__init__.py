@@ -1,1 +1,1 @@
-"""Training of the deep-learning segmentation (needs the ``[train]`` extra: TensorFlow, tf2onnx, stardist)."""
+"""Training of the deep-learning segmentation (needs the ``[train]`` extra: TensorFlow, tf2onnx)."""

@@ -166,3 +166,51 @@ def matching_profile(profiles: list[CalibrationProfile], instrument: InstrumentI
     """The newest profile that applies to an image from ``instrument``, or None."""
     candidates = [p for p in profiles if p.matches(instrument)]
     return max(candidates, key=lambda p: p.created) if candidates else None
+
+
+def profile_from_standard(name: str, image, *, spheres_nm: float | None = None, grating_nm: float | None = None,
+                          params=None, result=None, notes: list[str] | None = None) -> CalibrationProfile:
+    """Measure an image of a reference standard and make its profile (the command line's and the window's way).
+
+    Parameters
+    ----------
+    name : str
+    image : LoadedImage
+        The standard, as loaded (its metadata and instrument facts are used).
+    spheres_nm, grating_nm : float
+        The certified sphere diameter, or the grating pitch (exactly one of them).
+    params : PipelineParams, optional
+        Analysis parameters for finding the spheres (default: the defaults).
+    result : PipelineResult, optional
+        An analysis of ``image`` already made (the window's, with its corrections): spheres are
+        measured on its labels instead of analysing again.
+    notes : list of str, optional
+        Receives warnings (too few spheres).
+    """
+    from particle_gui.core.edges import half_maximum_areas
+    from particle_gui.core.params import PipelineParams
+    from particle_gui.core.pipeline import Pipeline
+
+    if (spheres_nm is None) == (grating_nm is None):
+        raise CalibrationError("Give either the spheres' certified diameter or the grating's pitch.")
+    if spheres_nm is not None:
+        if result is None:
+            result = Pipeline(image).run(params or PipelineParams())
+        inner = result.particles.loc[~result.particles["touches_edge"], "id"].to_numpy()
+        areas = half_maximum_areas(image.grey, result.labels)  # sizes that depend on neither blur nor threshold
+        diameters = np.sqrt(4.0 * np.array([areas[int(i)] for i in inner if int(i) in areas]) / np.pi)
+        pixel_nm, measured = pixel_size_from_spheres(diameters, spheres_nm)
+        standard = f"spheres {spheres_nm:g} nm (median of {measured['count']})"
+        if measured["count"] < MIN_SPHERES and notes is not None:
+            notes.append(f"Only {measured['count']} spheres were measured; {MIN_SPHERES} or more give a "
+                         "trustworthy median.")
+    else:
+        region = Pipeline(image).region(params or PipelineParams())
+        top, bottom = region.rows
+        period, measured = pitch_px(region.grey[top:bottom])
+        pixel_nm = grating_nm / period
+        measured["period_px"] = period
+        standard = f"grating pitch {grating_nm:g} nm"
+    source = f"{image.path.name} (sha256 {image.sha256[:12]})" if image.path is not None else ""
+    return make_profile(name, instrument=image.instrument, metadata=image.metadata_calibration,
+                        pixel_size_nm=pixel_nm, standard=standard, measured=measured, source_image=source)

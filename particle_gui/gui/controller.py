@@ -21,9 +21,13 @@ from particle_gui.core.corrections import Corrections
 from particle_gui.core.edits import EDIT_KINDS
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import PipelineResult, complete_shapes, merge_shapes
+from particle_gui.core.profiles import (
+    CalibrationProfile, load_profiles, matching_profile, profile_from_standard, save_profiles,
+)
 from particle_gui.core.reconcile import CorrectionsSnapshot
 from particle_gui.gui.document import ImageDocument
 from particle_gui.gui.runner import PipelineRunner, RunOutput
+from particle_gui.paths import profiles_path
 
 
 class AppController(QObject):
@@ -71,6 +75,14 @@ class AppController(QObject):
         self.runner.shapesReady.connect(self._on_runner_shapes)
         self.runner.runFailed.connect(self.errorOccurred)
         self.runner.busyChanged.connect(self.busyChanged)
+        #: Reference-standard calibration profiles, shared with the command line (``paths.profiles_path``).
+        self.profiles: list[CalibrationProfile] = []
+        try:
+            self.profiles = load_profiles(profiles_path())
+        except ParticleGuiError as exc:
+            self.profiles_error = str(exc)
+        else:
+            self.profiles_error = ""
 
     # --- images -----------------------------------------------------------------------------
 
@@ -89,6 +101,7 @@ class AppController(QObject):
                 return False
             params = self.current.params if self.current is not None else self.default_params
             document = ImageDocument(image=image, params=params)
+            document.profile = matching_profile(self.profiles, image.instrument)
             self.documents[path.resolve()] = document
         self.current = document
         self.selection = ()
@@ -178,6 +191,36 @@ class AppController(QObject):
         self._request_run()
 
     # --- selection ------------------------------------------------------------------------------
+
+    def calibrate_from_standard(self, name: str, *, spheres_nm: float | None = None,
+                                grating_nm: float | None = None) -> CalibrationProfile | None:
+        """Measure the current image as a reference standard, save the profile and apply it."""
+        document = self.current
+        if document is None:
+            return None
+        notes: list[str] = []
+        try:
+            profile = profile_from_standard(name, document.image, spheres_nm=spheres_nm, grating_nm=grating_nm,
+                                            params=document.params, result=document.result, notes=notes)
+        except ParticleGuiError as exc:
+            self.errorOccurred.emit(str(exc), "")
+            return None
+        if not self.set_profiles([p for p in self.profiles if p.name != profile.name] + [profile]):
+            return None
+        for note in notes:
+            self.noticeRaised.emit(note)
+        return profile
+
+    def set_profiles(self, profiles: list[CalibrationProfile]) -> bool:
+        """Save ``profiles`` as the profile list and re-match every open image."""
+        if not self._guarded(lambda: save_profiles(profiles_path(), profiles)):
+            return False
+        self.profiles = list(profiles)
+        for document in self.documents.values():
+            document.profile = matching_profile(self.profiles, document.image.instrument)
+        self._emit_calibration()
+        self._request_run()
+        return True
 
     def select(self, ids) -> None:
         ids = tuple(sorted({int(i) for i in ids}))

@@ -12,6 +12,7 @@ from particle_gui.core.corrections import Corrections
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline, PipelineResult
+from particle_gui.core.profiles import CalibrationProfile
 
 
 @dataclass
@@ -40,6 +41,8 @@ class ImageDocument:
     session_path: Path | None = None
     #: True when there are hand corrections not yet saved in a session file.
     unsaved_edits: bool = False
+    #: The reference-standard profile that corrects this image's metadata (matched by the controller).
+    profile: CalibrationProfile | None = None
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.image)
@@ -50,8 +53,11 @@ class ImageDocument:
 
     def calibration(self) -> tuple[Calibration, list[str]]:
         """The calibration in force and any override or disagreement warnings."""
+        metadata = self.image.metadata_calibration
+        if self.profile is not None:
+            metadata = self.profile.apply(metadata)
         return resolve_calibration(
-            self.image.metadata_calibration,
+            metadata,
             scale_bar_length_nm=self.scale_bar_length_nm,
             scale_bar_length_px=self.scale_bar_length_px,
             manual_pixel_size_nm=self.manual_pixel_size_nm,

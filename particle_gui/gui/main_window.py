@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -22,10 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from particle_gui.core.errors import CalibrationError
 from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.units import parse_length_nm
+from particle_gui.gui.calibration_menu import CalibrationMenu
 from particle_gui.gui.autosave import Autosaver
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.edit_actions import EditActions
@@ -39,7 +37,6 @@ from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidge
 from particle_gui.gui.widgets.message_bar import MessageBar
 from particle_gui.gui.widgets.params_panel import ParamsPanel
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget
-from particle_gui.gui.widgets.scale_bar_dialog import ask_scale_bar_length
 from particle_gui.gui.widgets.shape_legend import ShapeLegend
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
@@ -169,14 +166,7 @@ class MainWindow(QMainWindow):
         image_menu.addAction(self.next_action)
         image_menu.addAction(self.previous_action)
 
-        calibrate_menu = menu.addMenu("&Calibrate")
-        self.scale_bar_action = self._action("&Scale-bar tool", self._on_scale_bar_triggered, "Ctrl+K",
-                                             "Draw a line over the scale bar, then type its length")
-        self.apply_scale_bar_action = self._action("&Apply scale-bar line…", self._on_apply_scale_bar_triggered, "Return")
-        self.apply_scale_bar_action.setEnabled(False)
-        self.pixel_size_action = self._action("Set &pixel size…", self._on_pixel_size_triggered)
-        for action in (self.scale_bar_action, self.apply_scale_bar_action, self.pixel_size_action):
-            calibrate_menu.addAction(action)
+        self.calibration_menu = CalibrationMenu(self, menu.addMenu("&Calibrate"))
 
         view_menu = menu.addMenu("&View")
         self.overlay_action = self._action("Show &particles", self.canvas.set_overlay_visible, "O")
@@ -405,39 +395,8 @@ class MainWindow(QMainWindow):
         if path:
             self.controller.load_preset(path)
 
-    def _on_scale_bar_triggered(self) -> None:
-        document = self.controller.current
-        if document is None:
-            return
-        detected = document.pipeline.region(document.params).scale_bar
-        self.canvas.start_scale_bar_tool(detected)
-        self.apply_scale_bar_action.setEnabled(True)
-        self.statusBar().showMessage("Drag the line's ends onto the scale bar, then press Enter.", 8000)
-
-    def _on_apply_scale_bar_triggered(self) -> None:
-        length_px = self.canvas.scale_bar_length_px()
-        if length_px is None or length_px <= 0:
-            return
-        document = self.controller.current
-        detected = document.pipeline.region(document.params).scale_bar if document is not None else None
-        suggestion = detected.label if detected is not None and detected.label else ""
-        length_nm = ask_scale_bar_length(self, length_px, suggestion)
-        if length_nm is not None:
-            self.apply_scale_bar(length_px, length_nm)
-
     def apply_scale_bar(self, length_px: float, length_nm: float) -> None:
-        self.controller.set_scale_bar(length_px, length_nm)
-        self.canvas.cancel_scale_bar_tool()
-        self.apply_scale_bar_action.setEnabled(False)
-
-    def _on_pixel_size_triggered(self) -> None:
-        text, ok = QInputDialog.getText(self, "Pixel size", "Size of one pixel (e.g. 2.5 nm):")
-        if not ok or not text.strip():
-            return
-        try:
-            self.controller.set_manual_pixel_size(parse_length_nm(text))
-        except CalibrationError as exc:
-            self.message_bar.show_error(str(exc))
+        self.calibration_menu.apply_scale_bar(length_px, length_nm)
 
     # --- drag and drop, recent files, settings -----------------------------------------------------
 

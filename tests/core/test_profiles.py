@@ -10,7 +10,6 @@ import json
 
 import numpy as np
 import pytest
-import tifffile
 
 from particle_gui.cli import main
 from particle_gui.core.calibration import Calibration
@@ -26,28 +25,9 @@ from particle_gui.core.profiles import (
     save_profiles,
 )
 from tests.core.synthetic import disc_image, grid_centres
-from tests.shared_data import VENDOR_SEM, require
-
-ZEISS = "test_tiff_Zeiss_SEM_512pix.tif"  # CZ_SEM: pixel 5.824988 nm; ULTRA 55, no magnification
-META_NM = 5.824988
+from tests.vendor_tiffs import ZEISS_ULTRA_PIXEL_NM as META_NM
+from tests.vendor_tiffs import write_with_zeiss_tags
 ERROR = 1.03  # the instrument's pixel is 3 % larger than it writes
-
-
-@pytest.fixture(scope="module")
-def zeiss_tag() -> tuple:
-    with tifffile.TiffFile(require(VENDOR_SEM) / ZEISS) as tif:
-        tag = tif.pages.first.tags[34118]
-        return (34118, 7, len(tag.valuebytes) if hasattr(tag, "valuebytes") else None, None, True)
-
-
-def _with_zeiss_tags(path, image: np.ndarray) -> None:
-    """Write ``image`` as 8-bit TIFF carrying the real Zeiss file's CZ_SEM tag bytes."""
-    with open(require(VENDOR_SEM) / ZEISS, "rb") as handle:
-        raw = handle.read()
-    with tifffile.TiffFile(require(VENDOR_SEM) / ZEISS) as tif:
-        tag = tif.pages.first.tags[34118]
-        payload = raw[tag.valueoffset : tag.valueoffset + tag.count]
-    tifffile.imwrite(path, (np.clip(image, 0, 1) * 255).astype(np.uint8), extratags=[(34118, 7, len(payload), payload, True)])
 
 
 @pytest.fixture
@@ -56,8 +36,7 @@ def spheres_standard(tmp_path):
     diameter_px = 100.0 / (META_NM * ERROR)
     centres = [(r + 0.5, c + 0.5) for r, c in grid_centres(42, spacing=34, origin=24, columns=7)]
     path = tmp_path / "standard.tif"
-    _with_zeiss_tags(path, disc_image((256, 260), centres, diameter_px / 2, noise=0.02))
-    return path
+    return write_with_zeiss_tags(path, disc_image((256, 260), centres, diameter_px / 2, noise=0.02))
 
 
 def test_the_copied_tags_read_as_zeiss(spheres_standard):
