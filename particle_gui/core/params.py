@@ -113,8 +113,9 @@ class CleanParams:
         help="Used instead of the pixel value when the image is calibrated and this is above 0.",
     )
     min_area_fraction: float = _param(
-        0.05, label="Minimum area (relative)", minimum=0.0, maximum=1.0, step=0.01,
-        help="Also drop objects smaller than this fraction of the typical object (area-weighted median area).",
+        0.0, label="Minimum area (relative)", minimum=0.0, maximum=1.0, step=0.01,
+        help="Also drop objects smaller than this fraction of the typical object (area-weighted median area). "
+        "Off by default: it drops a real population of small particles along with specks.",
     )
     fill_holes: bool = _param(True, label="Fill holes")
     opening_radius_px: int = _param(2, label="Smoothing (opening) radius", minimum=0, maximum=20, step=1, unit="px")
@@ -127,11 +128,16 @@ class SplitParams:
     mode: str = _param(
         "sure_foreground",
         label="Split touching particles",
-        choices=("none", "distance_peaks", "h_maxima", "sure_foreground"),
-        help="sure_foreground normalises the distance map per connected clump, so small and large particles both split.",
+        choices=("none", "distance_peaks", "h_maxima", "sure_foreground", "neck"),
+        help="neck splits where touching particles meet at a neck narrower than their own width, at any size; "
+        "sure_foreground keeps each clump's core; distance_peaks and h_maxima use fixed pixel distances.",
     )
     min_distance_px: int = _param(5, label="min_distance", minimum=1, maximum=200, step=1, unit="px")
     h_maxima_px: float = _param(1.5, label="h-maxima depth", minimum=0.1, maximum=50.0, step=0.1, unit="px")
+    neck_depth: float = _param(
+        0.25, label="Neck depth", minimum=0.05, maximum=0.9, step=0.01,
+        help="Split touching particles where the neck between them is narrower than (1 - this) times the smaller one.",
+    )
     sure_foreground_fraction: float = _param(
         0.6, label="Sure-foreground level", minimum=0.05, maximum=0.95, step=0.01,
         help="Fraction of each clump's largest inner distance that counts as a particle core.",

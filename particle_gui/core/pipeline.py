@@ -27,7 +27,9 @@ from particle_gui.core.outliers import replace_outlier_pixels
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
 from particle_gui.core.scalebar import ScaleBar, detect_scale_bar
-from particle_gui.core.segment import annotation_ids, clean_mask, prepare_split, remove_labels, split_particles, touching_edge_ids
+from particle_gui.core.segment import (
+    annotation_ids, clean_mask, fill_particle_holes, prepare_split, remove_labels, split_particles, touching_edge_ids,
+)
 from particle_gui.core.shape_classes import (
     CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, UNCLASSIFIED, add_shape_columns, classify_pending,
     pending_shape_columns, shapes_pending,
@@ -237,23 +239,31 @@ class Pipeline:
             thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, (top, rows), analysis), ran)
 
         boundary(3)
+        # Holes are filled per particle after the split (fill_particle_holes), not in the mask: the
+        # gaps between touching particles are what separates them.
+        unfilled = dataclasses.replace(params.clean, fill_holes=False)
+
+        def filled(labels: np.ndarray) -> np.ndarray:
+            return fill_particle_holes(labels) if params.clean.fill_holes else labels
+
         uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
         key = (key, params.clean, pixel_size if uses_pixel_size else None)
         mask = self._stage(
-            "clean", key, lambda: _frozen(clean_mask(thresholded.mask, params.clean, pixel_size_nm=pixel_size)), ran
+            "clean", key, lambda: _frozen(clean_mask(thresholded.mask, unfilled, pixel_size_nm=pixel_size)), ran
         )
 
         boundary(4)
         if params.method == "dl":
             key = (key, params.split)
             split = self._stage(
-                "split", key, lambda: _frozen(split_probabilities(mask, maps, params.split, params.dl.probability,
-                                                      centre_level=params.dl.centre_level)), ran
+                "split", key, lambda: _frozen(filled(split_probabilities(mask, maps, params.split, params.dl.probability,
+                                                             centre_level=params.dl.centre_level))), ran
             )
         else:
             prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])
             key = (key, params.split)
-            split = self._stage("split", key, lambda: _frozen(split_particles(mask, params.split, prepared=prepared)), ran)
+            split = self._stage("split", key, lambda: _frozen(filled(split_particles(mask, params.split, prepared=prepared))),
+                                ran)
 
         boundary(5)
         key = (key, params.edge)
