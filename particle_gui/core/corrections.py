@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import ndimage
 
 from particle_gui.core.edits import EDIT_KINDS, DEFAULT_UNDO_STEPS, EditHistory, EditStep, LabelDelta
-from particle_gui.core.measure import add_calibrated_columns, measure_particles
+from particle_gui.core.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
 from particle_gui.core.stats import Summary, summarise
@@ -205,6 +205,8 @@ def remeasure(
                          intensity_scale=intensity_scale, analysis_rows=result.analysis_rows,
                          analysis_top=result.analysis_top)
     fresh = add_calibrated_columns(fresh, result.calibration.pixel_size_nm)
+    if "confidence" in table.columns and len(fresh):
+        fresh = add_confidence_column(fresh, corrections.labels, result.threshold.certainty)
     if CLASS_COLUMN in table.columns and len(fresh):
         fresh = _shape_columns(fresh, corrections.labels, grey, corrections.boxes,
                                result.params.summary.classify_shapes)

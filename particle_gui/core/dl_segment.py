@@ -35,7 +35,9 @@ def probability_mask(maps: ProbabilityMaps, probability: float, *, analysis_rows
     mask[analysis_rows:] = False
     mask[:analysis_top] = False
     mask.setflags(write=False)
-    return ThresholdResult(mask=mask, value=float(probability), polarity="learned (deep learning)", warnings=maps.warnings)
+    certainty = np.abs(maps.foreground * np.float32(2.0) - np.float32(1.0))
+    return ThresholdResult(mask=mask, value=float(probability), polarity="learned (deep learning)",
+                           warnings=maps.warnings, certainty=certainty)
 
 
 def seeds_from_interior(interior: np.ndarray, params: SplitParams) -> np.ndarray:

@@ -315,3 +315,27 @@ def _empty_table(pixel_size_nm: float | None) -> pd.DataFrame:
     table = pd.DataFrame({name: pd.Series(dtype=np.int64 if name == "id" else np.float64) for name in names})
     table["touches_edge"] = pd.Series(dtype=bool)
     return add_calibrated_columns(table, pixel_size_nm)
+
+
+def add_confidence_column(table: pd.DataFrame, labels: np.ndarray, certainty: np.ndarray | None) -> pd.DataFrame:
+    """``table`` with a ``confidence`` column: the mean per-pixel certainty (0-1) over each particle,
+    NaN without a certainty map (see :class:`~particle_gui.core.threshold.ThresholdResult`).
+
+    >>> labels = np.array([[1, 1, 0, 2]]); certainty = np.array([[1.0, 0.5, 0.0, 0.2]], np.float32)
+    >>> table = pd.DataFrame({"id": [1, 2]})
+    >>> add_confidence_column(table, labels, certainty)["confidence"].round(2).tolist()
+    [0.75, 0.2]
+    """
+    table = table.copy()
+    if certainty is None or len(table) == 0:
+        table["confidence"] = np.nan
+        return table
+    flat = np.asarray(labels).ravel()
+    sums = np.bincount(flat, weights=np.asarray(certainty, dtype=np.float64).ravel())
+    counts = np.bincount(flat)
+    ids = table["id"].to_numpy(dtype=np.int64)
+    inside = ids < counts.size
+    values = np.full(ids.size, np.nan)
+    values[inside] = sums[ids[inside]] / np.maximum(counts[ids[inside]], 1)
+    table["confidence"] = values
+    return table

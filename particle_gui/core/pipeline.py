@@ -22,7 +22,9 @@ from particle_gui.core.dl_segment import probability_mask, split_probabilities
 from particle_gui.core.errors import CalibrationError, CancelledError
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
-from particle_gui.core.measure import add_calibrated_columns, large_particle_warning, measure_particles
+from particle_gui.core.measure import (
+    add_calibrated_columns, add_confidence_column, large_particle_warning, measure_particles,
+)
 from particle_gui.core.outliers import replace_outlier_pixels
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.preprocess import preprocess
@@ -274,12 +276,16 @@ class Pipeline:
         table_px = self._stage(
             "measure",
             key,
-            lambda: measure_particles(
+            lambda: add_confidence_column(
+                measure_particles(
+                    labels,
+                    grey,
+                    edge_ids=edge_ids,
+                    intensity_offset=self.image.intensity_offset,
+                    intensity_scale=self.image.intensity_scale,
+                ),
                 labels,
-                grey,
-                edge_ids=edge_ids,
-                intensity_offset=self.image.intensity_offset,
-                intensity_scale=self.image.intensity_scale,
+                thresholded.certainty,
             ),
             ran,
         )

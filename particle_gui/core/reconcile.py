@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from particle_gui.core.corrections import particle_boxes, table_summary
-from particle_gui.core.measure import measure_particles
+from particle_gui.core.measure import add_confidence_column, measure_particles
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.segment import lookup, touching_edge_ids
 from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns, pending_shape_columns
@@ -120,6 +120,7 @@ def measure_result(
                                  analysis_top=result.analysis_top).astype(np.int64)
     particles = measure_particles(labels, grey, pixel_size_nm=result.calibration.pixel_size_nm, edge_ids=edge_ids,
                                   intensity_offset=intensity_offset, intensity_scale=intensity_scale)
+    particles = add_confidence_column(particles, labels, result.threshold.certainty)
     if result.shapes_pending:  # classified later, with the result's other pending particles
         particles = pending_shape_columns(particles)
     elif CLASS_COLUMN in result.particles.columns:
