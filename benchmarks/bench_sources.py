@@ -10,7 +10,8 @@ Usage::
         [--methods dl classical baseline] [--params FILE.json] [--model FILE.onnx]
         [--jobs 2] [--limit N] [--out results.json]
 
-``baseline`` is the ImageJ-style plain method (:mod:`benchmarks.baseline`). ``--model`` scores
+``baseline`` is the ImageJ-style plain method (:mod:`benchmarks.baseline`); ``dl_oracle`` is the
+network told each image's true typical particle size (what the size estimate costs). ``--model`` scores
 another segmentation network in place of the shipped one (for candidates from ``training/``).
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import sources as src
+from benchmarks.instance_metrics import drop_edge_instances
 from benchmarks.scoring import pool, score_image
 
 COLUMNS = ("f1", "ap", "count_error", "d50_error", "d50_bias", "worst_image_f1", "seconds")
@@ -56,7 +58,13 @@ def _run(job: tuple[str, str, object, tuple[str, ...], str]) -> list[dict]:
             labels = baseline_labels(image.grey)
         else:
             params = PipelineParams.from_json(params_json)
-            params = PipelineParams.from_dict({**params.to_dict(), "method": method})
+            if method == "dl_oracle":  # the network told the true typical size: what the size estimate costs
+                from particle_gui.core.dl_scale import typical_diameter
+
+                dl = {**params.to_dict()["dl"], "expected_diameter_px": typical_diameter(drop_edge_instances(truth))}
+                params = PipelineParams.from_dict({**params.to_dict(), "method": "dl", "dl": dl})
+            else:
+                params = PipelineParams.from_dict({**params.to_dict(), "method": method})
             result = Pipeline(image).run(params)
             labels, warnings = result.labels, result.warnings
         seconds = time.perf_counter() - started
@@ -96,7 +104,8 @@ def print_table(table: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", nargs="+", default=list(src.all_sources()))
-    parser.add_argument("--methods", nargs="+", default=["dl", "classical"], choices=("dl", "classical", "baseline"))
+    parser.add_argument("--methods", nargs="+", default=["dl", "classical"],
+                        choices=("dl", "classical", "baseline", "dl_oracle"))
     parser.add_argument("--params", type=Path, help="parameter JSON (default: the app's defaults)")
     parser.add_argument("--model", type=Path, help="another segmentation .onnx (its .json beside it)")
     parser.add_argument("--jobs", type=int, default=2)

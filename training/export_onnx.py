@@ -47,7 +47,7 @@ def export(keras_path: Path, out_dir: Path, *, target_diameter_px: float = 24.0)
     info = {
         "version": MODEL_VERSION,
         "architecture": f"U-Net, {len(model.get_layer('outputs').input)} heads, 5 levels (16-32-64-128-256, bottleneck 256): "
-        "softmax over 3 classes + sigmoid centre map",
+        "softmax over 3 classes + sigmoid particle core",
         "classes": list(CLASSES),
         "outputs": list(OUTPUTS),
         "input": "float32 (1, H, W, 1), H and W multiples of 32; grey image normalised by percentiles",

@@ -74,32 +74,37 @@ def render_crop(rng: np.random.Generator, text: str, family: str, cap_px: float)
     return image[max(0, y0 - pad + jitter[0]) : y1 + pad + jitter[1], max(0, x0 - pad + jitter[2]) : x1 + pad + jitter[3]]
 
 
-def to_input(crop: np.ndarray) -> np.ndarray:
-    """(32, WIDTH) float32: the prepared crop, padded light on the right (or squeezed to WIDTH)."""
+def to_input(crop: np.ndarray) -> tuple[np.ndarray, int]:
+    """(32, WIDTH) float32: the prepared crop (squeezed to WIDTH if wider), padded on the right by
+    repeating its last column; and its own width, so that the loss never sees the padding (else the
+    network learns to write the unit's last letter where the padding ends)."""
     x = prepare_crop(crop)
     if x.shape[1] > WIDTH:
         x = cv2.resize(x, (WIDTH, x.shape[0]), interpolation=cv2.INTER_AREA)
-    return np.pad(x, ((0, 0), (0, WIDTH - x.shape[1])), constant_values=1.0)
+    width = x.shape[1]
+    return np.pad(x, ((0, 0), (0, WIDTH - width)), mode="edge"), width
 
 
-def sample(rng: np.random.Generator, families: list[str]) -> tuple[np.ndarray, list[int], str]:
+def sample(rng: np.random.Generator, families: list[str]) -> tuple[np.ndarray, list[int], str, int]:
     text, _ = databars.random_label(rng)
     if rng.random() < 0.15:  # numbers as instruments print them too: "1.00 µm", "0,5 µm"
         text = text.replace(".", ",") if rng.random() < 0.5 else text
     family = families[int(rng.integers(len(families)))]
     cap = float(np.exp(rng.uniform(np.log(8), np.log(40))))
-    return to_input(render_crop(rng, text, family, cap)), encode(text), text
+    image, width = to_input(render_crop(rng, text, family, cap))
+    return image, encode(text), text, width
 
 
 def batches(seed: int, batch_size: int, families: list[str]):
-    """Endless (images (B, 32, WIDTH, 1), labels (B, 12) zero-padded, label lengths (B,))."""
+    """Endless (images (B, 32, WIDTH, 1), labels (B, 12) zero-padded, label lengths (B,), output
+    lengths (B,): the columns of each image's own width, a quarter of it)."""
     rng = np.random.default_rng(seed)
     while True:
         items = [sample(rng, families) for _ in range(batch_size)]
         x = np.stack([i[0] for i in items])[..., None]
         y = np.zeros((batch_size, 12), np.int32)
         lengths = np.zeros(batch_size, np.int32)
-        for k, (_, code, _) in enumerate(items):
+        for k, (_, code, _, _) in enumerate(items):
             y[k, : len(code)] = code
             lengths[k] = len(code)
-        yield x, y, lengths
+        yield x, y, lengths, np.array([i[3] // 4 for i in items], np.int32)

@@ -93,10 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     optimizer = keras.optimizers.Adam(schedule)
 
     @tf.function
-    def step(x, y, lengths):
+    def step(x, y, lengths, steps):
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
-            steps = tf.fill([tf.shape(x)[0]], tf.shape(logits)[1])
             loss = tf.reduce_mean(keras.ops.ctc_loss(y, logits, lengths, steps, mask_index=0))
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
@@ -105,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     data = label_data.batches(args.seed, args.batch_size, families)
     losses = []
     for i in range(args.steps):
-        x, y, lengths = next(data)
-        losses.append(float(step(tf.constant(x), tf.constant(y), tf.constant(lengths))))
+        x, y, lengths, steps = next(data)
+        losses.append(float(step(tf.constant(x), tf.constant(y), tf.constant(lengths), tf.constant(steps))))
         if (i + 1) % 250 == 0:
             print(f"step {i + 1}: loss {np.mean(losses[-250:]):.3f} ({time.time() - started:.0f} s)", flush=True)
 

@@ -1,12 +1,14 @@
-"""A U-Net (Keras 3) predicting background / interior / border probabilities and a centre map."""
+"""A U-Net (Keras 3) predicting background / interior / border probabilities and each particle's core."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers, ops
 
-#: Channels of the network's output: three softmax classes, then the sigmoid centre map.
-OUTPUTS: tuple[str, ...] = ("background", "interior", "border", "centre")
+#: Channels of the network's output: three softmax classes, then the sigmoid core probability.
+OUTPUTS: tuple[str, ...] = ("background", "interior", "border", "core")
+#: A pixel is in its particle's core where the centre map (:func:`centre_target`) reaches this.
+CORE_LEVEL = 0.5
 
 
 def _block(x, filters: int, name: str):
@@ -21,7 +23,9 @@ def build_unet(*, filters: tuple[int, ...] = (16, 32, 64, 128, 256), bottleneck:
     """Input (batch, H, W, 1) with H, W multiples of 2**len(filters); output (batch, H, W, 4).
 
     Channels 0-2 are softmax probabilities of background, interior and border; channel 3 is the
-    centre map in [0, 1] (:func:`particle_gui.core.dl_scale.centre_target`).
+    probability of being in a particle's core: the inner half of it, where the centre map
+    (:func:`particle_gui.core.dl_scale.centre_target`) reaches :data:`CORE_LEVEL`. Cores of touching
+    particles are apart whatever their size, so they seed the split.
     """
     inputs = keras.Input((None, None, 1), name="image")
     x = inputs
@@ -38,22 +42,24 @@ def build_unet(*, filters: tuple[int, ...] = (16, 32, 64, 128, 256), bottleneck:
         x = layers.Concatenate(name=f"cat{level}")([x, skips[level]])
         x = _block(x, f, f"dec{level}")
     classes = layers.Conv2D(3, 1, activation="softmax", name="classes")(x)
-    centre = layers.Conv2D(1, 1, activation="sigmoid", name="centre")(x)
-    outputs = layers.Concatenate(name="outputs")([classes, centre])
+    core = layers.Conv2D(1, 1, activation="sigmoid", name="core")(x)
+    outputs = layers.Concatenate(name="outputs")([classes, core])
     return keras.Model(inputs, outputs, name="unet4")
 
 
-def weighted_loss(class_weights: tuple[float, float, float] = (1.0, 1.0, 2.0), centre_weight: float = 2.0):
-    """Class-weighted cross-entropy and soft Dice of interior and border, plus the centre map's
-    binary cross-entropy, all over the valid pixels.
+def weighted_loss(class_weights: tuple[float, float, float] = (1.0, 1.0, 2.0), core_weight: float = 1.0):
+    """Class-weighted cross-entropy and soft Dice of interior and border, plus the core's binary
+    cross-entropy and soft Dice, all over the valid pixels.
 
     ``y_true`` holds the one-hot classes in channels 0-2, the valid-pixel weight in channel 3 and
-    the centre map in channel 4; ``y_pred`` the three class probabilities and the centre map.
+    the centre map in channel 4 (cores are where it reaches :data:`CORE_LEVEL`); ``y_pred`` the
+    three class probabilities and the core probability.
     """
     weights = ops.convert_to_tensor(class_weights, dtype="float32")
 
     def loss(y_true, y_pred):
-        onehot, valid, centre = y_true[..., :3], y_true[..., 3], y_true[..., 4]
+        onehot, valid = y_true[..., :3], y_true[..., 3]
+        core = ops.cast(y_true[..., 4] >= CORE_LEVEL, "float32")
         probs = ops.clip(y_pred[..., :3], 1e-6, 1.0)
         guess = ops.clip(y_pred[..., 3], 1e-6, 1.0 - 1e-6)
         norm = ops.sum(valid) + 1.0
@@ -63,8 +69,9 @@ def weighted_loss(class_weights: tuple[float, float, float] = (1.0, 1.0, 2.0), c
         inter = ops.sum(onehot[..., 1:] * probs[..., 1:] * v, axis=(0, 1, 2))
         total = ops.sum((onehot[..., 1:] + probs[..., 1:]) * v, axis=(0, 1, 2))
         dice = ops.mean((2.0 * inter + 1.0) / (total + 1.0))
-        bce = -(centre * ops.log(guess) + (1.0 - centre) * ops.log(1.0 - guess))
+        bce = -(core * ops.log(guess) + (1.0 - core) * ops.log(1.0 - guess))
         bce = ops.sum(bce * valid) / norm
-        return ce + (1.0 - dice) + centre_weight * bce
+        core_dice = (2.0 * ops.sum(core * guess * valid) + 1.0) / (ops.sum((core + guess) * valid) + 1.0)
+        return ce + (1.0 - dice) + core_weight * (bce + 1.0 - core_dice)
 
     return loss

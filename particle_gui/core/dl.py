@@ -1,5 +1,5 @@
-"""Deep-learning segmentation: a U-Net's background / interior / border probabilities and centre map,
-run with onnxruntime.
+"""Deep-learning segmentation: a U-Net's background / interior / border probabilities and particle
+cores, run with onnxruntime.
 
 The network (trained by ``training/train_unet.py``, exported to ONNX) works best when particles
 are as wide as in training (``trained_diameter_range_px`` in the model's JSON). The image is
@@ -54,7 +54,7 @@ class ModelInfo:
     classes: tuple[str, ...]
     percentiles: tuple[float, float]
     version: str
-    #: Channels of the output: the classes, then "centre" for a model with a centre map.
+    #: Channels of the output: the classes, then "core" for a model that finds particle cores.
     outputs: tuple[str, ...] = CLASSES
     #: Input sides must be multiples of this (2 ** pooling levels).
     input_multiple: int = 16
@@ -62,8 +62,8 @@ class ModelInfo:
     trained_range_px: tuple[float, float] = (16.0, 36.0)
 
     @property
-    def has_centre(self) -> bool:
-        return "centre" in self.outputs
+    def has_core(self) -> bool:
+        return "core" in self.outputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,9 +81,10 @@ class ProbabilityMaps:
     diameter_px : float
         Typical particle diameter in image pixels (given, or estimated; NaN if none found).
     warnings : tuple of str
-    centre : ndarray, shape (H, W), or None
-        The centre map (1 at each particle's deepest point, 0 at its outline and contacts),
-        for models that predict one; it seeds the split of touching particles.
+    core : ndarray, shape (H, W), or None
+        P(core): the probability of lying in a particle's inner half (away from its outline and
+        from every contact with a neighbour), for models that predict it; cores seed the split
+        of touching particles whatever their size.
     confidence : float
         Mean certainty of the network over the particles' pixels (1 = sure), NaN without any.
     """
@@ -93,13 +94,13 @@ class ProbabilityMaps:
     scale: float
     diameter_px: float
     warnings: tuple[str, ...] = ()
-    centre: np.ndarray | None = None
+    core: np.ndarray | None = None
     confidence: float = float("nan")
 
     @property
     def seeds_map(self) -> np.ndarray:
-        """What seeds and splits particles: the centre map, or P(interior) for a model without one."""
-        return self.interior if self.centre is None else self.centre
+        """What seeds and splits particles: P(core), or P(interior) for a model without cores."""
+        return self.interior if self.core is None else self.core
 
 
 class SegmentationModel:
@@ -228,8 +229,8 @@ def load_model(path: str | Path | None = None) -> SegmentationModel:
 def _diameters(probs: np.ndarray, info: ModelInfo) -> np.ndarray:
     """Diameters (model px) of the particles in one pass's output (see :func:`dl_probe.instance_diameters`)."""
     foreground = 1.0 - probs[..., info.outputs.index("background")]
-    if info.has_centre:
-        return dl_probe.instance_diameters(foreground, probs[..., info.outputs.index("centre")])
+    if info.has_core:
+        return dl_probe.instance_diameters(foreground, probs[..., info.outputs.index("core")])
     interior = probs[..., info.outputs.index("interior")]
     found = dl_probe.instance_diameters(interior, interior)  # cores only: add the border band
     return found + 2.0 * info.border_px if found.size else found
@@ -300,12 +301,12 @@ def predict_probabilities(
     shape = grey.shape
     channel = {name: resize(np.ascontiguousarray(probs[..., i]), shape) for i, name in enumerate(info.outputs)}
     foreground = 1.0 - channel["background"]
-    centre = channel.get("centre")
-    for array in (foreground, channel["interior"], centre):
+    core = channel.get("core")
+    for array in (foreground, channel["interior"], core):
         if array is not None:
             array.setflags(write=False)
     return ProbabilityMaps(foreground, channel["interior"], scale, diameter, tuple(dict.fromkeys(warnings)),
-                           centre=centre, confidence=confidence)
+                           core=core, confidence=confidence)
 
 
 def _size_warnings(sizes: Sizes, scale: float, info: ModelInfo) -> list[str]:

@@ -82,7 +82,7 @@ def instance_diameters(foreground: np.ndarray, seeds_map: np.ndarray, *, seed_le
     foreground : ndarray, shape (H, W)
         P(particle).
     seeds_map : ndarray, shape (H, W)
-        The centre map (or, for a model without one, P(interior)); its cores above
+        P(core) (or, for a model without cores, P(interior)); its cores above
         ``seed_level`` seed a watershed over the foreground.
 
     Particles touching the border are left out when enough others remain (they are cut).

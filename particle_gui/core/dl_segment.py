@@ -67,12 +67,12 @@ def seeds_from_interior(interior: np.ndarray, params: SplitParams) -> np.ndarray
 
 
 def split_probabilities(
-    mask: np.ndarray, maps: ProbabilityMaps, params: SplitParams, probability: float, *, centre_level: float = 0.5
+    mask: np.ndarray, maps: ProbabilityMaps, params: SplitParams, probability: float, *, core_level: float = 0.5
 ) -> np.ndarray:
     """Label particles: seed cores grown over the mask by a watershed.
 
-    With a centre map (:attr:`ProbabilityMaps.centre`) the cores are where it exceeds
-    ``centre_level`` and the watershed runs on it: touching particles of any size split at their
+    With particle cores (:attr:`ProbabilityMaps.core`) the seeds are where P(core) exceeds
+    ``core_level`` and the watershed runs on it: touching particles of any size split at their
     contacts. A model without one seeds from P(interior) above ``probability``.
 
     Parameters
@@ -83,16 +83,16 @@ def split_probabilities(
     params : SplitParams
         Seed mode and ``min_distance_px`` / ``h_maxima_px``.
     probability : float
-        Level of P(interior) that makes a pixel a seed pixel (models without a centre map).
-    centre_level : float
-        Level of the centre map that makes a pixel a seed pixel.
+        Level of P(interior) that makes a pixel a seed pixel (models without cores).
+    core_level : float
+        Level of P(core) that makes a pixel a seed pixel.
 
     Returns
     -------
     ndarray of int32, shape (H, W)
         Particles 1..N, consecutive; 0 = background.
     """
-    level = probability if maps.centre is None else centre_level
+    level = probability if maps.core is None else core_level
     cores = (maps.seeds_map > level) & mask
     seeds = seeds_from_interior(cores, params)
     labels = np.zeros(mask.shape, dtype=np.int32)

@@ -177,10 +177,10 @@ class DlParams:
         0.5, label="Particle probability", minimum=0.05, maximum=0.95, step=0.01,
         help="Pixels more likely than this to be particle are particle.",
     )
-    centre_level: float = _param(
-        0.5, label="Particle centre level", minimum=0.05, maximum=0.95, step=0.01,
-        help="Where the network's centre map exceeds this, a particle's core starts: higher splits touching "
-        "particles more readily, lower keeps irregular ones whole.",
+    core_level: float = _param(
+        0.5, label="Particle core level", minimum=0.05, maximum=0.95, step=0.01,
+        help="Where the network is surer than this that a pixel is in a particle's core (its inner half), the "
+        "particle's seed is: higher splits touching particles more readily, lower keeps irregular ones whole.",
     )
     expected_diameter_px: float = _param(
         0.0, label="Expected particle diameter", minimum=0.0, maximum=5000.0, step=1.0, unit="px",

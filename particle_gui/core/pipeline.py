@@ -259,7 +259,7 @@ class Pipeline:
             key = (key, params.split)
             split = self._stage(
                 "split", key, lambda: _frozen(filled(split_probabilities(mask, maps, params.split, params.dl.probability,
-                                                             centre_level=params.dl.centre_level))), ran
+                                                             core_level=params.dl.core_level))), ran
             )
         else:
             prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])

@@ -200,7 +200,7 @@ def test_three_class_target_separates_touching_particles():
     assert typical_diameter(labels) == pytest.approx(np.sqrt(400 / np.pi))
 
 
-def test_centre_map_splits_touching_discs_of_different_sizes():
+def test_cores_split_touching_discs_of_different_sizes():
     shape = (70, 110)
     centres, radii = [(35, 30), (35, 63), (35, 88)], [20, 13, 12]
     mask = np.zeros(shape, bool)
@@ -211,9 +211,9 @@ def test_centre_map_splits_touching_discs_of_different_sizes():
         mask |= disc
     from particle_gui.core.dl_scale import centre_target
 
-    centre = centre_target(truth)
-    maps = ProbabilityMaps(mask.astype(np.float32), mask.astype(np.float32), 1.0, 30.0, centre=centre)
-    labels = split_probabilities(mask, maps, SplitParams(), 0.5, centre_level=0.5)
+    core = (centre_target(truth) >= 0.5).astype(np.float32)  # what the network learns to predict
+    maps = ProbabilityMaps(mask.astype(np.float32), mask.astype(np.float32), 1.0, 30.0, core=core)
+    labels = split_probabilities(mask, maps, SplitParams(), 0.5, core_level=0.5)
     assert labels.max() == 3 and np.all((labels > 0) == mask)
 
 
