@@ -54,6 +54,7 @@ def _run(job: tuple[str, str, object, tuple[str, ...], str]) -> list[dict]:
     for method in methods:
         started = time.perf_counter()
         warnings: tuple[str, ...] = ()
+        trust = None
         if method == "baseline":
             labels = baseline_labels(image.grey)
         else:
@@ -66,11 +67,12 @@ def _run(job: tuple[str, str, object, tuple[str, ...], str]) -> list[dict]:
             else:
                 params = PipelineParams.from_dict({**params.to_dict(), "method": method})
             result = Pipeline(image).run(params)
-            labels, warnings = result.labels, result.warnings
+            labels, warnings, trust = result.labels, result.warnings, result.trust
         seconds = time.perf_counter() - started
         score = score_image(truth, labels, min_fragment_px=src.min_fragment_px(source))
         rows.append({"source": source, "image": name, "method": method, "seconds": seconds,
-                     "warnings": list(warnings), **score})
+                     "warnings": list(warnings), "suspect": None if trust is None else trust.suspect,
+                     "confidence": None if trust is None else trust.confidence, **score})
     return rows
 
 

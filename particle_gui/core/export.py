@@ -45,7 +45,7 @@ _DISPLAY_SAMPLE_PIXELS = 4_000_000
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "n_particles", "pixel_size_nm", "calibration_source", "d50", "unit",
     "mean", "std", "d10", "d90", "d50_ci_low", "d50_ci_high", "data_bar_rows", "scale_bar_px", "warnings",
-    "calibration_detail", "scale_bar_label", "outlier_pixels",
+    "calibration_detail", "scale_bar_label", "outlier_pixels", "confidence", "suspect",
 )
 
 
@@ -316,6 +316,8 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         "calibration_detail": result.calibration.detail,
         "scale_bar_label": bar.label if bar is not None and bar.confident else None,
         "outlier_pixels": result.outlier_pixels,
+        "confidence": result.trust.confidence if result.trust is not None else None,
+        "suspect": result.trust.suspect if result.trust is not None else None,
         "shape_classes": shape_class_text(summary),
     }
 

@@ -38,6 +38,7 @@ from particle_gui.core.shape_classes import (
 )
 from particle_gui.core.stats import ClassSummary, Summary, class_summaries, summarise
 from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
+from particle_gui.core.trust import ImageTrust, assess
 
 STAGES: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "measure", "summary")
 
@@ -78,6 +79,11 @@ class PipelineResult:
     analysis_top: int = 0
     #: Hot or cold detector pixels replaced before the analysis.
     outlier_pixels: int = 0
+    #: How far the result can be trusted (:mod:`particle_gui.core.trust`).
+    trust: ImageTrust | None = None
+    #: Objects left out, by exclusion: "edge" (cut by the border or data bar), "annotation"
+    #: (burned-in text).
+    removed: dict[str, int] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -269,7 +275,7 @@ class Pipeline:
 
         boundary(5)
         key = (key, params.edge)
-        labels, edge_ids = self._stage("edge", key, lambda: self._edges(split, params, (top, rows), grey), ran)
+        labels, edge_ids, removed = self._stage("edge", key, lambda: self._edges(split, params, (top, rows), grey), ran)
 
         boundary(6)
         key = (key,)
@@ -323,6 +329,8 @@ class Pipeline:
         warnings.extend([shape_warning] if shape_warning else [])
         large = large_particle_warning(table_px["area"].to_numpy(), (rows - top) * self.image.shape[1])
         warnings.extend([large] if large else [])
+        trust = assess(particles, warnings, method=params.method)
+        warnings.extend([trust.warning()] if trust.suspect else [])
         return PipelineResult(
             params=params,
             calibration=calibration,
@@ -331,6 +339,8 @@ class Pipeline:
             analysis_rows=rows,
             analysis_top=top,
             outlier_pixels=region.outliers,
+            trust=trust,
+            removed=removed,
             preprocessed=pre,
             threshold=thresholded,
             mask=mask,
@@ -386,17 +396,25 @@ class Pipeline:
         _frozen(result.mask)
         return result
 
-    def _edges(self, split: np.ndarray, params: PipelineParams, rows: tuple[int, int],
-               grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _edges(split: np.ndarray, params: PipelineParams, rows: tuple[int, int],
+               grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Labels without the objects that are not measurable particles, the ids of those kept that
+        touch an edge, and how many objects each exclusion removed."""
         edge_ids = touching_edge_ids(split, analysis_top=rows[0], analysis_rows=rows[1])
-        drop = edge_ids if params.edge.exclude_edge else np.zeros(0, dtype=np.int64)
+        groups = {"edge": edge_ids if params.edge.exclude_edge else np.zeros(0, dtype=np.int64)}
         if params.edge.exclude_annotations:
-            drop = np.union1d(drop, annotation_ids(split, grey))
+            groups["annotation"] = annotation_ids(split, grey)
+        drop = np.unique(np.concatenate(list(groups.values()))).astype(np.int64)
+        removed, counted = {}, np.zeros(0, dtype=np.int64)
+        for name, ids in groups.items():  # an object is counted once, under the first exclusion it meets
+            removed[name] = int(np.setdiff1d(ids, counted).size)
+            counted = np.union1d(counted, ids)
         if drop.size == 0:
-            return split, _frozen(edge_ids.astype(np.int64))
+            return split, _frozen(edge_ids.astype(np.int64)), removed
         labels = remove_labels(split, drop)
         kept_edges = np.unique(labels[np.isin(split, edge_ids) & (labels > 0)]) if not params.edge.exclude_edge else []
-        return _frozen(labels), _frozen(np.asarray(kept_edges, dtype=np.int64))
+        return _frozen(labels), _frozen(np.asarray(kept_edges, dtype=np.int64)), removed
 
 
 def complete_shapes(

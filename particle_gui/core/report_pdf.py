@@ -405,6 +405,8 @@ def _image_page(content: ReportContent, sample: SampleData, record: ImageRecord)
         scale_bar = "no scale bar found"
     if row.get("outlier_pixels"):
         scale_bar += f"; {row['outlier_pixels']} hot/cold pixels replaced"
+    if row.get("suspect"):
+        scale_bar += "; SUSPECT result (see the warnings)"
     lines = [
         f"Calibration: {record.calibration.describe() if record.calibration else 'none'}",
         f"Image {width} x {height} px; data bar: {row.get('data_bar_rows') or 0} rows excluded; {scale_bar}",

@@ -59,8 +59,9 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
 
 def fill_particle_holes(labels: np.ndarray) -> np.ndarray:
     """Fill each particle's own holes: background regions not connected to the border whose
-    every neighbour is one particle. Holes where several particles meet (the gaps between
-    touching spheres) stay background, so they can separate the particles first.
+    every neighbour is one particle, and islands (surface texture, a core) that touch nothing but
+    one particle. Holes where several particles meet (the gaps between touching spheres) stay
+    background, so they can separate the particles first.
 
     >>> labels = np.zeros((7, 12), np.int32); labels[1:6, 1:6] = 1; labels[1:6, 6:11] = 2
     >>> labels[3, 3] = 0; labels[3, 5:7] = 0      # a hole in 1, and a gap where 1 and 2 meet
@@ -71,20 +72,51 @@ def fill_particle_holes(labels: np.ndarray) -> np.ndarray:
     background = labels == 0
     holes = fill_holes(~background) & background
     count, regions = _components(holes)
-    if count == 0:
-        return labels
     out = labels.copy()
-    slices = ndimage.find_objects(regions)
-    for index, box in enumerate(slices, start=1):
-        y0, y1 = max(box[0].start - 1, 0), min(box[0].stop + 1, labels.shape[0])
-        x0, x1 = max(box[1].start - 1, 0), min(box[1].stop + 1, labels.shape[1])
-        region = regions[y0:y1, x0:x1] == index
-        ring = cv2.dilate(region.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool) & ~region
-        owners = np.unique(labels[y0:y1, x0:x1][ring])
-        owners = owners[owners > 0]
-        if owners.size == 1:
-            out[y0:y1, x0:x1][region] = owners[0]
-    return out
+    if count:
+        slices = ndimage.find_objects(regions)
+        for index, box in enumerate(slices, start=1):
+            y0, y1 = max(box[0].start - 1, 0), min(box[0].stop + 1, labels.shape[0])
+            x0, x1 = max(box[1].start - 1, 0), min(box[1].stop + 1, labels.shape[1])
+            region = regions[y0:y1, x0:x1] == index
+            ring = cv2.dilate(region.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool) & ~region
+            owners = np.unique(labels[y0:y1, x0:x1][ring])
+            owners = owners[owners > 0]
+            if owners.size == 1:
+                out[y0:y1, x0:x1][region] = owners[0]
+    return merge_enclosed(out)
+
+
+def merge_enclosed(labels: np.ndarray) -> np.ndarray:
+    """Merge every object whose only neighbour (4-connected, the image border counting as
+    background) is one other object into that object.
+
+    >>> labels = np.zeros((9, 9), np.int32); labels[1:8, 1:8] = 1; labels[4, 4] = 2
+    >>> int(merge_enclosed(labels)[4, 4])
+    1
+    """
+    padded = np.pad(labels, 1)
+    pairs = []
+    for a, b in ((padded[:, :-1], padded[:, 1:]), (padded[:-1], padded[1:])):
+        differ = a != b
+        pairs.append(np.stack([a[differ], b[differ]], axis=1))
+    both = np.concatenate(pairs + [p[:, ::-1] for p in pairs]).astype(np.int64)
+    both = both[both[:, 0] > 0]
+    if both.size == 0:
+        return labels
+    both = np.unique(both, axis=0)
+    objects, counts = np.unique(both[:, 0], return_counts=True)
+    single = objects[counts == 1]
+    host = dict(both[np.isin(both[:, 0], single)].tolist())
+    table = np.arange(int(labels.max()) + 1, dtype=labels.dtype)
+    changed = False
+    for obj, parent in host.items():
+        if parent > 0:
+            while host.get(parent, 0) > 0 and host[parent] != obj:  # nested islands join the outermost
+                parent = host[parent]
+            table[obj] = parent
+            changed = True
+    return lookup(table, labels) if changed else labels
 
 
 def typical_area(areas: np.ndarray) -> float:
@@ -343,3 +375,5 @@ def annotation_ids(labels: np.ndarray, grey: np.ndarray) -> np.ndarray:
     radius = label_maximum(distance, labels, int(labels.max()))[candidates]
     thin = radius < ANNOTATION_THINNESS * np.sqrt(area[candidates])
     return candidates[thin]
+
+

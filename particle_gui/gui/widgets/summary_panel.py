@@ -65,6 +65,10 @@ def summary_rows(result: PipelineResult) -> list[tuple[str, str]]:
         text = f"{index}: {weight} by number, median {format_number(family.median, u)}, GSD {format_number(family.gsd)}"
         rows.append(("Size families" if index == 1 else "", text))
     rows += shape_class_rows(result)
+    if result.trust is not None and math.isfinite(result.trust.confidence):
+        verdict = "suspect: check it" if result.trust.suspect else "no doubt raised"
+        rows.append(("Confidence", f"median {result.trust.confidence:.2f}, {result.trust.unsure_particles} unsure "
+                                   f"particle(s); {verdict}"))
     return rows
 
 
