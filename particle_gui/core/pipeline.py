@@ -330,7 +330,7 @@ class Pipeline:
         large = large_particle_warning(table_px["area"].to_numpy(), (rows - top) * self.image.shape[1])
         warnings.extend([large] if large else [])
         trust = assess(particles, warnings, method=params.method)
-        warnings.extend([trust.warning()] if trust.suspect else [])
+        warnings.extend([trust.warning()] if trust.reasons else [])
         return PipelineResult(
             params=params,
             calibration=calibration,

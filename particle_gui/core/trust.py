@@ -39,19 +39,22 @@ class ImageTrust:
     unsure_particles : int
         Particles whose confidence is under :data:`PARTICLE_UNSURE`.
     reasons : tuple of str
-        Why the image is suspect (empty when it is not).
+        Why the particles' confidence makes the image suspect.
     """
 
     confidence: float
     unsure_particles: int
     reasons: tuple[str, ...] = ()
+    #: The method's own warnings that make the image suspect (already shown as they are).
+    doubts: tuple[str, ...] = ()
 
     @property
     def suspect(self) -> bool:
-        return bool(self.reasons)
+        return bool(self.reasons or self.doubts)
 
     def warning(self) -> str | None:
-        """The one warning a suspect image gets, or None."""
+        """The warning a suspect image gets for its particles' confidence, or None (a method's own
+        doubts are warnings already)."""
         if not self.reasons:
             return None
         return ("This result may be poor: " + "; ".join(self.reasons)
@@ -77,7 +80,5 @@ def assess(particles: pd.DataFrame, warnings: tuple[str, ...] | list[str], *, me
         reasons.append(f"the particles are found with low confidence (median {median:.2f})")
     if values.size >= 3 and unsure > UNSURE_FRACTION * values.size:
         reasons.append(f"{unsure} of {values.size} particles are unsure")
-    doubts = [w for w in warnings if any(key in w for key in METHOD_DOUBTS)]
-    if doubts:
-        reasons.append("the method reported: " + " / ".join(w.split(";")[0].split(". ")[0] for w in doubts))
-    return ImageTrust(median, unsure, tuple(reasons))
+    doubts = tuple(w for w in warnings if any(key in w for key in METHOD_DOUBTS))
+    return ImageTrust(median, unsure, tuple(reasons), doubts)
