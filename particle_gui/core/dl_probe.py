@@ -4,17 +4,17 @@ The network is trained on typical particles of 7-80 px (its "model pixels"). An 
 particles may be 3 px or 3,000 px wide, and one image may hold particles that differ tenfold,
 so the image is rescaled before the network sees it. The sizes come from the network itself:
 
-1. **Probes**, coarse to fine (the image's long side at 64, 128, 256, ... model pixels): a probe
-   is believed when its particles are at least :data:`BELIEVE_PX` wide; one whose particles are
-   smaller, but at least :data:`HINT_PX`, sends the next pass straight to the scale where they
-   would be the target size.
+1. **A first pass** with the image's long side at :data:`FIRST_PASS_PX` model pixels (a middle
+   scale, where particles from a few to a few hundred image pixels are all visible; a coarse
+   probe first took textures for large particles). If it finds nothing, the network looks 4 and
+   16 times finer, then coarser.
 2. **Refinement**: every pass gives the sizes it found (D10, D50, D90 in image pixels);
    :func:`choose_scale` turns them into the scale to run at (the median at the target size,
    raised so that the smallest particles stay at least :data:`SMALL_PX` wide as long as the
    largest stay under :data:`LARGE_PX`). When that differs from the pass's own scale by more
-   than :data:`SCALE_TOLERANCE`, the network runs again there, at most :data:`MAX_REFINEMENTS`
-   times: a coarse pass sees only the large particles of a wide distribution, a finer one the
-   small ones too.
+   than :data:`SCALE_TOLERANCE`, the network runs again there, :data:`MAX_PASSES` passes at most:
+   a coarse pass sees only the large particles of a wide distribution, a finer one the small
+   ones too.
 
 Pure NumPy/SciPy; the network runs through the ``measure`` callable given by the caller.
 """
@@ -32,21 +32,17 @@ from skimage.segmentation import watershed
 
 #: Resampling factors allowed (image -> model pixels).
 MIN_SCALE, MAX_SCALE = 1.0 / 32.0, 4.0
-#: The first probe puts the image's long side at this many model pixels; each next one doubles it.
-PROBE_START_PX = 64
-#: Largest probe or pass (model pixels).
+#: The first pass puts the image's long side at this many model pixels.
+FIRST_PASS_PX = 512
+#: Largest pass (model pixels).
 PROBE_MAX_PIXELS = 4_000_000
-#: A probe is believed when its median particle is at least this wide (model pixels).
-BELIEVE_PX = 14.0
-#: A probe whose median particle is at least this wide (but under BELIEVE_PX) points at the next scale.
-HINT_PX = 6.0
 #: The smallest particles (D10) are kept at least this wide when the largest (D90) allow it ...
 SMALL_PX = 9.0
 #: ... that is, while the D90 particle stays under this width (model pixels).
 LARGE_PX = 110.0
 #: A pass whose scale is within this factor of the scale its sizes call for is the final one.
-SCALE_TOLERANCE = 1.25
-MAX_REFINEMENTS = 2
+SCALE_TOLERANCE = 1.4
+MAX_PASSES = 3
 #: Instances smaller than this (model pixels, area) are not counted as particles when sizing.
 MIN_AREA_PX = 6
 
@@ -118,23 +114,23 @@ def choose_scale(sizes: Sizes, *, target_px: float) -> float:
     return float(min(MAX_SCALE, max(MIN_SCALE, scale)))
 
 
-def probe_scales(shape: tuple[int, int]) -> list[float]:
-    """Scales of the size probes, coarse to fine (at least one)."""
-    scales, scale = [], max(MIN_SCALE, PROBE_START_PX / max(shape))
-    while scale <= MAX_SCALE and shape[0] * shape[1] * scale**2 <= PROBE_MAX_PIXELS:
-        scales.append(scale)
-        scale *= 2.0
-    return scales or [max(MIN_SCALE, min(MAX_SCALE, math.sqrt(PROBE_MAX_PIXELS / (shape[0] * shape[1]))))]
+def first_scale(shape: tuple[int, int]) -> float:
+    """The first pass's scale: the image's long side at :data:`FIRST_PASS_PX` (never enlarged)."""
+    return float(min(1.0, max(MIN_SCALE, FIRST_PASS_PX / max(shape))))
 
 
 def _fits(shape: tuple[int, int], scale: float) -> bool:
     return MIN_SCALE <= scale <= MAX_SCALE and shape[0] * shape[1] * scale**2 <= PROBE_MAX_PIXELS
 
 
+def _largest(shape: tuple[int, int]) -> float:
+    return float(min(MAX_SCALE, math.sqrt(PROBE_MAX_PIXELS / (shape[0] * shape[1]))))
+
+
 def estimate_scale(
     measure: Callable[[float], tuple[np.ndarray, Any]], shape: tuple[int, int], *, target_px: float
 ) -> tuple[Sizes, float, Any]:
-    """Probe and refine (see the module text).
+    """Find the sizes and refine the scale (see the module text).
 
     ``measure(scale)`` runs the network at ``scale`` and returns (diameters found, in model
     pixels; its output).
@@ -143,45 +139,30 @@ def estimate_scale(
     -------
     sizes, scale, output
         The sizes (image pixels) of the last pass, its scale and its output. ``sizes.count`` is 0
-        when no pass found particles (``output`` is then the last probe's).
+        when no pass found particles (``output`` is then the last pass's).
     """
-    found: tuple[Sizes, float, Any] | None = None
-    last: tuple[Sizes, float, Any] = (NO_SIZES, 0.0, None)
-    for scale in probe_scales(shape):
+    scale = first_scale(shape)
+    tried: list[float] = []
+    last: tuple[Sizes, float, Any] = (NO_SIZES, scale, None)
+    for _ in range(MAX_PASSES):
         diameters, output = measure(scale)
+        tried.append(scale)
         sizes = Sizes.of(diameters)
         last = (sizes.scaled(1.0 / scale), scale, output)
-        if sizes.count == 0:
-            continue
-        if sizes.d50 >= BELIEVE_PX:
-            found = last
-            break
-        if sizes.d50 >= HINT_PX:
-            hinted = scale * target_px / sizes.d50
-            if _fits(shape, hinted):
-                diameters, output = measure(hinted)
-                sizes = Sizes.of(diameters)
-                if sizes.count:
-                    last = (sizes.scaled(1.0 / hinted), hinted, output)
-                    if sizes.d50 >= BELIEVE_PX:
-                        found = last
-                        break
-    if found is None:
-        return last if last[0].count else (NO_SIZES, last[1], last[2])
-    sizes, scale, output = found
-    tried = {round(scale, 6)}
-    for _ in range(MAX_REFINEMENTS):
-        wanted = choose_scale(sizes, target_px=target_px)
-        if abs(math.log(wanted / scale)) <= math.log(SCALE_TOLERANCE) or round(wanted, 6) in tried:
-            break
-        if not _fits(shape, wanted):
-            wanted = min(wanted, math.sqrt(PROBE_MAX_PIXELS / (shape[0] * shape[1])))
-            if abs(math.log(wanted / scale)) <= math.log(SCALE_TOLERANCE):
+        if sizes.count == 0:  # nothing at this scale: look finer, then coarser
+            untried = [s for s in (scale * 4.0, scale / 4.0, scale * 16.0, scale / 16.0)
+                       if _fits(shape, s) and all(abs(math.log(s / t)) > 0.1 for t in tried)]
+            if not untried:
                 break
-        diameters, new_output = measure(wanted)
-        tried.add(round(wanted, 6))
-        new_sizes = Sizes.of(diameters)
-        if new_sizes.count == 0:
+            scale = untried[0]
+            continue
+        wanted = choose_scale(last[0], target_px=target_px)
+        if not _fits(shape, wanted):
+            wanted = min(wanted, _largest(shape))
+        if abs(math.log(wanted / scale)) <= math.log(SCALE_TOLERANCE) or any(
+                abs(math.log(wanted / t)) <= 0.01 for t in tried):
             break
-        sizes, scale, output = new_sizes.scaled(1.0 / wanted), wanted, new_output
-    return sizes, scale, output
+        scale = wanted
+    if last[0].count == 0:
+        return NO_SIZES, last[1], last[2]
+    return last

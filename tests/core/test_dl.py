@@ -125,36 +125,42 @@ def _scale_recorder(population_px: np.ndarray, *, visible_px: float = 3.0):
     return scales, measure
 
 
-def test_a_small_probe_sends_the_next_run_straight_to_the_target_scale():
-    scales, measure = _scale_recorder(np.full(50, 30.0))
+def test_small_particles_send_the_next_pass_straight_to_their_scale():
+    scales, measure = _scale_recorder(np.full(50, 12.0))
     sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
-    # probes 1/16 and 1/8 find particles under 6 px; 1/4 finds 7.5 px -> the run goes to 0.8, not to 0.5
-    assert scales == pytest.approx([1 / 16, 1 / 8, 1 / 4, 0.8])
-    assert sizes.d50 == pytest.approx(30.0) and scale == pytest.approx(0.8)
+    # the first pass (long side 512 px, scale 0.5) finds 6 px particles -> the next runs at 2.0
+    assert scales == pytest.approx([0.5, 2.0])
+    assert sizes.d50 == pytest.approx(12.0) and scale == pytest.approx(2.0)
 
 
-def test_a_probe_of_wide_particles_is_believed_without_another_run():
+def test_particles_near_the_target_size_take_one_pass():
+    scales, measure = _scale_recorder(np.full(50, 50.0))
+    _sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
+    assert scales == pytest.approx([0.5]) and scale == 0.5
+
+
+def test_large_particles_send_the_next_pass_coarser():
     scales, measure = _scale_recorder(np.full(50, 400.0))
-    sizes, _scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
-    assert scales == pytest.approx([1 / 16]) and sizes.d50 == pytest.approx(400.0)
+    sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
+    assert scales == pytest.approx([0.5, 0.06]) and sizes.d50 == pytest.approx(400.0)
 
 
 def test_a_wide_size_distribution_is_refined_until_the_small_particles_are_in_range():
-    # 40 % of the particles are 10 px wide, 60 % 80 px: coarse passes see only the large ones, and
-    # the pass at the large ones' scale sees the small ones as 3 px specks, enough to call for a finer one
+    # 40 % of the particles are 10 px wide, 60 % 80 px: the first pass sees the small ones as 5 px
+    # specks, enough to call for a pass where they are 9 px while the large ones stay under 110
     population = np.r_[np.full(40, 10.0), np.full(60, 80.0)]
     scales, measure = _scale_recorder(population, visible_px=3.0)
     sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
     assert sizes.count == 100 and sizes.d10 == pytest.approx(10.0)
     assert scale == pytest.approx(dl_probe.choose_scale(sizes, target_px=24.0))
     assert 10.0 * scale >= dl_probe.SMALL_PX and 80.0 * scale <= dl_probe.LARGE_PX
-    assert len(scales) <= 7
+    assert len(scales) <= dl_probe.MAX_PASSES
 
 
 def test_nothing_found_at_any_scale():
     scales, measure = _scale_recorder(np.zeros(0))
     sizes, _scale, _ = dl_probe.estimate_scale(measure, (256, 256), target_px=24.0)
-    assert sizes.count == 0 and len(scales) == len(dl_probe.probe_scales((256, 256)))
+    assert sizes.count == 0 and 1 <= len(scales) <= dl_probe.MAX_PASSES
 
 
 def test_an_image_that_fits_one_tile_runs_once_without_overlap():
