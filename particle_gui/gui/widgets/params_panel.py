@@ -44,13 +44,15 @@ DEPENDS_ON = {
     ("split", "min_distance_px"): ("mode", ("distance_peaks",)),
     ("split", "h_maxima_px"): ("mode", ("h_maxima",)),
     ("split", "sure_foreground_fraction"): ("mode", ("sure_foreground",)),
+    ("split", "neck_depth"): ("mode", ("neck",)),
 }
 
 
 #: Groups shown only for some segmentation methods.
 METHOD_GROUPS = {"threshold": ("classical",), "dl": ("dl",)}
 #: What each method is, for the method box's tooltip.
-METHOD_HELP = "classical: thresholding and a distance-map watershed; dl: a U-Net trained on EM images (slower first run)."
+METHOD_HELP = ("classical: thresholding and a distance-map watershed; dl: a U-Net trained on EM images and synthetic "
+               "scenes, which finds particle cores to split clusters (slower first run).")
 
 #: Slider ranges narrower than the accepted values.
 SLIDER_MAXIMUM = {"min_area_px": 5000.0, "min_area_nm2": 1e6}
