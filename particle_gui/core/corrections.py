@@ -225,4 +225,4 @@ def remeasure(
     labels = corrections.labels.view()
     labels.flags.writeable = False
     return dataclasses.replace(result, labels=labels, particles=particles, edge_ids=edge_ids, summary=summary,
-                               stages_run=("edit",))
+                               stages_run=("edit",), origin="edit")

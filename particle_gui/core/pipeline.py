@@ -15,32 +15,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from particle_gui.core.calibration import Calibration, UNCALIBRATED
-from particle_gui.core.databar import DataBar, analysis_rows, detect_data_bar
-from particle_gui.core.dl import ProbabilityMaps, predict_probabilities
-from particle_gui.core.dl_segment import probability_mask, split_probabilities
+from particle_gui.core.calibration import UNCALIBRATED, Calibration
+from particle_gui.core.databar import DataBar
 from particle_gui.core.errors import CalibrationError, CancelledError
 from particle_gui.core.loading import LoadedImage
+from particle_gui.core.measure import add_calibrated_columns, large_particle_warning
 from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
-from particle_gui.core.measure import (
-    add_calibrated_columns, add_confidence_column, large_particle_warning, measure_particles,
-)
-from particle_gui.core.outliers import replace_outlier_pixels
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.preprocess import preprocess
-from particle_gui.core.scalebar import ScaleBar, detect_scale_bar
-from particle_gui.core.segment import (
-    annotation_ids, clean_mask, fill_particle_holes, prepare_split, remove_labels, split_particles, touching_edge_ids,
-)
+from particle_gui.core.scalebar import ScaleBar
 from particle_gui.core.shape_classes import (
-    CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, UNCLASSIFIED, add_shape_columns, classify_pending,
-    pending_shape_columns, shapes_pending,
+    CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING, UNCLASSIFIED, classify_pending, pending_shape_columns, shapes_pending,
 )
-from particle_gui.core.stats import ClassSummary, Summary, class_summaries, summarise
-from particle_gui.core.threshold import HistogramAnalysis, ThresholdResult, analyse_histogram, threshold_image
+from particle_gui.core.stages import STAGES, TABLES, Region, RunContext, Stage
+from particle_gui.core.stats import ClassSummary, Summary, class_summaries
+from particle_gui.core.threshold import ThresholdResult
 from particle_gui.core.trust import ImageTrust, assess
 
-STAGES: tuple[str, ...] = ("region", "preprocess", "threshold", "clean", "split", "edge", "measure", "summary")
+__all__ = ["STAGES", "Pipeline", "PipelineResult", "Region", "complete_shapes", "merge_shapes",
+           "particle_class_summaries"]
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -81,6 +73,9 @@ class PipelineResult:
     outlier_pixels: int = 0
     #: How far the result can be trusted (:mod:`particle_gui.core.trust`).
     trust: ImageTrust | None = None
+    #: What made this result: "pipeline" (a run), "edit" (a hand correction), "reconcile" (a run
+    #: with the corrections carried over) or "shapes" (the shape classes arriving).
+    origin: str = "pipeline"
     #: Objects left out, by exclusion: "edge" (cut by the border or data bar), "annotation"
     #: (burned-in text).
     removed: dict[str, int] = field(default_factory=dict)
@@ -95,25 +90,11 @@ class PipelineResult:
         return shapes_pending(self.particles)
 
 
-@dataclass(frozen=True, eq=False)
-class Region:
-    """What the region stage found: the data bar, the scale bar, the image with its hot and cold
-    pixels replaced (``outliers`` of them), and the half-open row range analysed."""
-
-    data_bar: DataBar | None
-    scale_bar: ScaleBar | None
-    grey: np.ndarray
-    outliers: int
-    rows: tuple[int, int]
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
-
-
 class Pipeline:
     """Runs the stages for one image and keeps the latest output of each stage.
+
+    The stages are rows of :data:`particle_gui.core.stages.TABLES`, one table per method; a
+    stage's cache key is the key of the stage it chains onto plus what it reads of the params.
 
     Parameters
     ----------
@@ -139,27 +120,16 @@ class Pipeline:
         #: The last run that left its shape classes pending: its labels and its shapes/summary cache keys.
         self._deferred: tuple[np.ndarray, Any, Any] | None = None
 
-    def _stage(self, name: str, key: Any, compute: Callable[[], Any], ran: list[str]) -> Any:
-        cached = self._cache.get(name)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        value = compute()
-        self._cache[name] = (key, value)
-        ran.append(name)
-        return value
-
     def region(self, params: PipelineParams = PipelineParams()) -> Region:
         """The data bar (if detection is on and one is found), the scale bar and the cleaned image."""
-        return self._stage("region", (params.region,), lambda: self._compute_region(params), [])
-
-    def _compute_region(self, params: PipelineParams) -> Region:
-        grey, replaced = self.image.grey, 0
-        if params.region.remove_outlier_pixels:
-            grey, replaced = replace_outlier_pixels(grey)
-            grey = _frozen(grey) if replaced else grey
-        hint = self.image.instrument.databar_height_px if self.image.instrument is not None else None
-        bar = detect_data_bar(grey, height_hint=hint) if params.region.detect_data_bar else None
-        return Region(bar, detect_scale_bar(grey, bar), grey, replaced, analysis_rows(bar, grey.shape[0]))
+        context = RunContext(self.image, params, None, "px", None, None)
+        key = (None, TABLES["classical"][0].reads(context))  # as run() keys it: chained onto nothing
+        cached = self._cache.get("region")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = TABLES["classical"][0].compute(context)
+        self._cache["region"] = (key, value)
+        return value
 
     def clear(self) -> None:
         """Forget every cached stage output."""
@@ -202,155 +172,48 @@ class Pipeline:
         CancelledError
             ``should_cancel`` returned True.
         """
+        _check_pixel_size(calibration)
+        context = RunContext(self.image, params, calibration.pixel_size_nm, calibration.unit, progress, should_cancel)
+        keys: dict[str, Any] = {}
         ran: list[str] = []
-        pixel_size = calibration.pixel_size_nm
-        if pixel_size is not None and not plausible_pixel_nm(pixel_size):
-            low, high = PLAUSIBLE_PIXEL_NM
-            raise CalibrationError(
-                f"The pixel size {pixel_size:g} nm ({calibration.source.replace('_', ' ')}) is not plausible for a "
-                f"microscope image (expected {low:g} to {high:g} nm); correct the calibration."
-            )
+        previous = None
+        for stage in TABLES[params.method]:
+            if stage.kind != "cache":
+                self._boundary(stage.name, progress, should_cancel)
+            chain = None if stage.after is None else keys[stage.after or previous]
+            keys[stage.name] = (chain, stage.reads(context))
+            if stage.name == "shapes" and self._defers(keys["shapes"], defer_shapes, context):
+                context.out["shapes"] = (pending_shape_columns(context.out["measure"]), None)
+            else:
+                context.out[stage.name] = self._cached(stage, keys[stage.name], context, ran)
+            previous = stage.name
+        pending = shapes_pending(context.out["shapes"][0])
+        self._deferred = (context.out["edge"][0], keys["shapes"], keys["summary"][:1] + ((params.summary,
+                          calibration.pixel_size_nm, False),)) if pending else None
+        return _result(context, calibration, tuple(ran))
 
-        def boundary(index: int) -> None:
-            if should_cancel is not None and should_cancel():
-                raise CancelledError("The analysis was cancelled.")
-            if progress is not None:
-                progress(STAGES[index], index, len(STAGES))
+    def _cached(self, stage: Stage, key: Any, context: RunContext, ran: list[str]) -> Any:
+        cached = self._cache.get(stage.name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = stage.compute(context)
+        self._cache[stage.name] = (key, value)
+        if stage.kind != "cache":
+            ran.append(stage.name)
+        return value
 
-        boundary(0)
-        key = (params.region,)
-        region = self._stage("region", key, lambda: self._compute_region(params), ran)
-        data_bar, scale_bar, grey = region.data_bar, region.scale_bar, region.grey
-        top, rows = region.rows
-
-        boundary(1)
-        key = (key, params.preprocess)
-        pre = self._stage("preprocess", key, lambda: _frozen(preprocess(grey, params.preprocess)), ran)
-
-        boundary(2)
-        if params.method == "dl":  # the network's probabilities, once per image; thresholds act on them
-            maps = self._stage(
-                "inference",
-                (params.dl.expected_diameter_px,),
-                lambda: self._dl_maps(params, grey, progress, should_cancel),
-                ran,
-            )
-            key = (key, params.method, params.dl)
-            thresholded = self._stage(
-                "threshold", key, lambda: probability_mask(maps, params.dl.probability, analysis_rows=rows,
-                                                  analysis_top=top), ran
-            )
-        else:
-            # Internal caches (not stages of their own): what a threshold or split change leaves unchanged.
-            analysis = self._stage("histogram", key, lambda: analyse_histogram(pre, analysis_rows=rows, analysis_top=top), [])
-            key = (key, params.threshold)
-            thresholded = self._stage("threshold", key, lambda: self._threshold(pre, params, (top, rows), analysis), ran)
-
-        boundary(3)
-        # Holes are filled per particle after the split (fill_particle_holes), not in the mask: the
-        # gaps between touching particles are what separates them.
-        unfilled = dataclasses.replace(params.clean, fill_holes=False)
-
-        def filled(labels: np.ndarray) -> np.ndarray:
-            return fill_particle_holes(labels) if params.clean.fill_holes else labels
-
-        uses_pixel_size = pixel_size is not None and params.clean.min_area_nm2 > 0
-        key = (key, params.clean, pixel_size if uses_pixel_size else None)
-        mask = self._stage(
-            "clean", key, lambda: _frozen(clean_mask(thresholded.mask, unfilled, pixel_size_nm=pixel_size)), ran
-        )
-
-        boundary(4)
-        if params.method == "dl":
-            key = (key, params.split)
-            split = self._stage(
-                "split", key, lambda: _frozen(filled(split_probabilities(mask, maps, params.split, params.dl.probability,
-                                                             core_level=params.dl.core_level))), ran
-            )
-        else:
-            prepared = self._stage("split_inputs", key, lambda: prepare_split(mask), [])
-            key = (key, params.split)
-            split = self._stage("split", key, lambda: _frozen(filled(split_particles(mask, params.split, prepared=prepared))),
-                                ran)
-
-        boundary(5)
-        key = (key, params.edge)
-        labels, edge_ids, removed = self._stage("edge", key, lambda: self._edges(split, params, (top, rows), grey), ran)
-
-        boundary(6)
-        key = (key,)
-        table_px = self._stage(
-            "measure",
-            key,
-            lambda: add_confidence_column(
-                measure_particles(
-                    labels,
-                    grey,
-                    edge_ids=edge_ids,
-                    intensity_offset=self.image.intensity_offset,
-                    intensity_scale=self.image.intensity_scale,
-                ),
-                labels,
-                thresholded.certainty,
-            ),
-            ran,
-        )
-        # Shape classes: an internal cache on top of measure's, so summary changes never re-run the network.
-        measured, classify = table_px, params.summary.classify_shapes
-        shapes_key = (key, classify)
+    def _defers(self, key: Any, defer: bool, context: RunContext) -> bool:
+        """Whether this run leaves the shape classes pending (asked to, and they are not cached)."""
         cached = self._cache.get("shapes")
-        if defer_shapes and classify and len(measured) and (cached is None or cached[0] != shapes_key):
-            table_px, shape_warning = pending_shape_columns(measured), None
-        else:
-            table_px, shape_warning = self._stage(
-                "shapes",
-                shapes_key,
-                lambda: add_shape_columns(measured, grey, labels, enabled=classify,
-                                          should_cancel=should_cancel),
-                [],
-            )
-        particles = add_calibrated_columns(table_px, pixel_size)
-        pending = shapes_pending(particles)
+        classify = context.params.summary.classify_shapes and len(context.out["measure"])
+        return bool(defer and classify and (cached is None or cached[0] != key))
 
-        boundary(7)
-        key = (key, params.summary, pixel_size)
-        diameters = particles["ecd_nm"] if pixel_size is not None else particles["ecd"]
-        classes = particles[CLASS_COLUMN].to_numpy()
-        summary = self._stage(
-            "summary",
-            (key, pending),
-            lambda: summarise(diameters.to_numpy(), params.summary, unit=calibration.unit, classes=classes),
-            ran,
-        )
-        self._deferred = (labels, shapes_key, (key, False)) if pending else None
-        warnings = list(self.image.warnings) + list(thresholded.warnings)
-        if summary.count == 0:
-            warnings.append("No particles were found with these parameters.")
-        warnings.extend([shape_warning] if shape_warning else [])
-        large = large_particle_warning(table_px["area"].to_numpy(), (rows - top) * self.image.shape[1])
-        warnings.extend([large] if large else [])
-        trust = assess(particles, warnings, method=params.method)
-        warnings.extend([trust.warning()] if trust.reasons else [])
-        return PipelineResult(
-            params=params,
-            calibration=calibration,
-            data_bar=data_bar,
-            scale_bar=scale_bar,
-            analysis_rows=rows,
-            analysis_top=top,
-            outlier_pixels=region.outliers,
-            trust=trust,
-            removed=removed,
-            preprocessed=pre,
-            threshold=thresholded,
-            mask=mask,
-            labels=labels,
-            edge_ids=edge_ids,
-            particles=particles,
-            summary=summary,
-            warnings=tuple(warnings),
-            stages_run=tuple(ran),
-        )
+    @staticmethod
+    def _boundary(name: str, progress: ProgressCallback | None, should_cancel: Callable[[], bool] | None) -> None:
+        if should_cancel is not None and should_cancel():
+            raise CancelledError("The analysis was cancelled.")
+        if progress is not None and name in STAGES:  # the network's pass reports its tiles itself
+            progress(name, STAGES.index(name), len(STAGES))
 
     def complete_shapes(
         self, result: PipelineResult, *, should_cancel: Callable[[], bool] | None = None
@@ -376,45 +239,40 @@ class Pipeline:
             self._deferred = None
         return completed
 
-    @staticmethod
-    def _dl_maps(
-        params: PipelineParams, grey: np.ndarray, progress: ProgressCallback | None,
-        should_cancel: Callable[[], bool] | None,
-    ) -> ProbabilityMaps:
-        report = None if progress is None else (lambda done, total: progress("inference", done, total))
-        return predict_probabilities(
-            grey,
-            expected_diameter_px=params.dl.expected_diameter_px,
-            progress=report,
-            should_cancel=should_cancel,
+
+def _check_pixel_size(calibration: Calibration) -> None:
+    pixel_size = calibration.pixel_size_nm
+    if pixel_size is not None and not plausible_pixel_nm(pixel_size):
+        low, high = PLAUSIBLE_PIXEL_NM
+        raise CalibrationError(
+            f"The pixel size {pixel_size:g} nm ({calibration.source.replace('_', ' ')}) is not plausible for a "
+            f"microscope image (expected {low:g} to {high:g} nm); correct the calibration."
         )
 
-    @staticmethod
-    def _threshold(pre: np.ndarray, params: PipelineParams, rows: tuple[int, int],
-                   analysis: HistogramAnalysis) -> ThresholdResult:
-        result = threshold_image(pre, params.threshold, analysis_top=rows[0], analysis_rows=rows[1], analysis=analysis)
-        _frozen(result.mask)
-        return result
 
-    @staticmethod
-    def _edges(split: np.ndarray, params: PipelineParams, rows: tuple[int, int],
-               grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-        """Labels without the objects that are not measurable particles, the ids of those kept that
-        touch an edge, and how many objects each exclusion removed."""
-        edge_ids = touching_edge_ids(split, analysis_top=rows[0], analysis_rows=rows[1])
-        groups = {"edge": edge_ids if params.edge.exclude_edge else np.zeros(0, dtype=np.int64)}
-        if params.edge.exclude_annotations:
-            groups["annotation"] = annotation_ids(split, grey)
-        drop = np.unique(np.concatenate(list(groups.values()))).astype(np.int64)
-        removed, counted = {}, np.zeros(0, dtype=np.int64)
-        for name, ids in groups.items():  # an object is counted once, under the first exclusion it meets
-            removed[name] = int(np.setdiff1d(ids, counted).size)
-            counted = np.union1d(counted, ids)
-        if drop.size == 0:
-            return split, _frozen(edge_ids.astype(np.int64)), removed
-        labels = remove_labels(split, drop)
-        kept_edges = np.unique(labels[np.isin(split, edge_ids) & (labels > 0)]) if not params.edge.exclude_edge else []
-        return _frozen(labels), _frozen(np.asarray(kept_edges, dtype=np.int64)), removed
+def _result(context: RunContext, calibration: Calibration, ran: tuple[str, ...]) -> PipelineResult:
+    """The run's outputs as one :class:`PipelineResult`, with its warnings and trust."""
+    out, image, params = context.out, context.image, context.params
+    region, thresholded = out["region"], out["threshold"]
+    labels, edge_ids, removed = out["edge"]
+    table_px, shape_warning = out["shapes"]
+    particles = add_calibrated_columns(table_px, context.pixel_size)
+    summary = out["summary"]
+    top, rows = region.rows
+    warnings = list(image.warnings) + list(thresholded.warnings)
+    if summary.count == 0:
+        warnings.append("No particles were found with these parameters.")
+    warnings.extend([shape_warning] if shape_warning else [])
+    large = large_particle_warning(table_px["area"].to_numpy(), (rows - top) * image.shape[1])
+    warnings.extend([large] if large else [])
+    trust = assess(particles, warnings, method=params.method)
+    warnings.extend([trust.warning()] if trust.reasons else [])
+    return PipelineResult(
+        params=params, calibration=calibration, data_bar=region.data_bar, scale_bar=region.scale_bar,
+        analysis_rows=rows, analysis_top=top, outlier_pixels=region.outliers, trust=trust, removed=removed,
+        preprocessed=out["preprocess"], threshold=thresholded, mask=out["clean"], labels=labels, edge_ids=edge_ids,
+        particles=particles, summary=summary, warnings=tuple(warnings), stages_run=ran,
+    )
 
 
 def complete_shapes(
@@ -430,7 +288,7 @@ def complete_shapes(
     summary = _with_class_summaries(result, particles)
     warnings = result.warnings + ((warning,) if warning and warning not in result.warnings else ())
     return dataclasses.replace(result, particles=particles, summary=summary, warnings=warnings,
-                               stages_run=(*result.stages_run, "shapes"))
+                               stages_run=(*result.stages_run, "shapes"), origin="shapes")
 
 
 def merge_shapes(result: PipelineResult, classified: PipelineResult) -> PipelineResult:

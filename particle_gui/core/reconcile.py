@@ -130,7 +130,7 @@ def measure_result(
     frozen = labels.view()
     frozen.flags.writeable = False
     return dataclasses.replace(result, labels=frozen, particles=particles, edge_ids=edge_ids, summary=summary,
-                               stages_run=(*result.stages_run, stage))
+                               stages_run=(*result.stages_run, stage), origin=stage)
 
 
 @dataclass(frozen=True, eq=False)

@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_result(result)
         widgets = [self.size_histogram, self.shape_plot, self.summary_panel, self.particle_table, self.shape_legend]
         # A hand edit, or shape classes arriving, leave the intensities and the threshold as they were.
-        if result.stages_run[-1:] not in (("edit",), ("shapes",)):
+        if result.origin not in ("edit", "shapes"):
             widgets.append(self.intensity_histogram)
         for widget in widgets:
             widget.set_result(result)
