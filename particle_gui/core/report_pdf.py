@@ -337,7 +337,7 @@ def _sample_page(content: ReportContent, sample: SampleData) -> Figure:
         ["Geometric mean / GSD",
          f"{format_length(s.geometric_mean, unit)} / {format_number(s.gsd) if s.gsd else 'n/a'}", ""],
         ["Log-normal fit", f"median {format_length(s.lognormal.median, unit)}, σ = {s.lognormal.sigma:.3f}"
-         if s.lognormal else "n/a", f"KS {format_p(s.lognormal.ks_pvalue)}" if s.lognormal else ""],
+         if s.lognormal else "n/a", f"Lilliefors {format_p(s.lognormal.lilliefors_pvalue)}" if s.lognormal else ""],
         ["Size families (share)", ", ".join(f"{format_number(f.median)} ({f.weight:.0%})" for f in s.families)
          + f" {unit}" if s.families else "n/a", ""],
     ]

@@ -348,7 +348,7 @@ def sample_row(sample: SampleData) -> dict[str, Any]:
         "gsd": s.gsd,
         "lognormal_median": fit.median if fit else None,
         "lognormal_sigma": fit.sigma if fit else None,
-        "lognormal_ks_pvalue": fit.ks_pvalue if fit else None,
+        "lognormal_lilliefors_pvalue": fit.lilliefors_pvalue if fit else None,
         "families": "; ".join(f"{f.weight:.0%} at {f.median:.4g} (GSD {f.gsd:.3g})" for f in s.families),
         "manual_edits": sum(r.manual_edits for r in sample.images),
         "warnings": "; ".join(sample.warnings),

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats as scipy_stats
 
+from particle_gui.core.fit_tests import lilliefors, silverman_unimodality
 from particle_gui.core.params import SummaryParams
 
 #: Fewest particles for a log-normal fit and bootstrap intervals; per family for mixtures.
@@ -19,6 +20,8 @@ MAX_MIXTURE_SAMPLE = 2000
 MIXTURE_REG_COVAR = 1e-4
 MIXTURE_TOL = 1e-3
 MIXTURE_MAX_ITER = 100
+#: More than one size family only when Silverman's test rejects a single mode at this level.
+FAMILY_ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,9 @@ class LogNormalFit:
     sigma: float
     median: float
     ks_statistic: float
-    ks_pvalue: float
+    #: Lilliefors p-value: the KS statistic against its distribution when mu and sigma are fitted
+    #: on the same data (:func:`particle_gui.core.fit_tests.lilliefors`); small = not log-normal.
+    lilliefors_pvalue: float
     qq_theoretical: tuple[float, ...]
     qq_observed: tuple[float, ...]
 
@@ -217,12 +222,12 @@ def bootstrap_ci(
 
 
 def fit_lognormal(d: np.ndarray, *, qq_points: int = 100) -> LogNormalFit:
-    """Maximum-likelihood log-normal fit, Kolmogorov-Smirnov goodness of fit and Q-Q data."""
+    """Maximum-likelihood log-normal fit, Lilliefors goodness of fit and Q-Q data."""
     logs = np.log(d)
     mu, sigma = float(logs.mean()), float(logs.std(ddof=0))
     if sigma == 0:
         return LogNormalFit(mu, 0.0, float(np.exp(mu)), 0.0, 1.0, (), ())
-    ks = scipy_stats.kstest(logs, "norm", args=(mu, sigma))
+    statistic, pvalue = lilliefors(logs)
     probabilities = (np.arange(1, qq_points + 1) - 0.5) / qq_points
     theoretical = np.exp(mu + sigma * scipy_stats.norm.ppf(probabilities))
     observed = np.quantile(d, probabilities)
@@ -230,16 +235,20 @@ def fit_lognormal(d: np.ndarray, *, qq_points: int = 100) -> LogNormalFit:
         mu=mu,
         sigma=sigma,
         median=float(np.exp(mu)),
-        ks_statistic=float(ks.statistic),
-        ks_pvalue=float(ks.pvalue),
+        ks_statistic=statistic,
+        lilliefors_pvalue=pvalue,
         qq_theoretical=tuple(float(v) for v in theoretical),
         qq_observed=tuple(float(v) for v in observed),
     )
 
 
 def size_families(d: np.ndarray, *, max_families: int = 3, seed: int = 0) -> tuple[SizeFamily, ...]:
-    """Gaussian mixtures of 1..``max_families`` components in ln d, the one with the lowest BIC."""
+    """Gaussian mixtures of 1..``max_families`` components in ln d, the one with the lowest BIC,
+    when Silverman's test finds more than one mode in ln d (else one family: a skewed single-mode
+    sample is not several families)."""
     logs = np.log(d).reshape(-1, 1)
+    if max_families > 1 and silverman_unimodality(logs[:, 0], seed=seed) >= FAMILY_ALPHA:
+        max_families = 1
     if logs.shape[0] > MAX_MIXTURE_SAMPLE:  # the mixture needs the shape, not every particle
         logs = np.random.default_rng(seed).choice(logs, MAX_MIXTURE_SAMPLE, replace=False, axis=0)
     largest = min(max_families, d.size // MIN_PER_FAMILY)

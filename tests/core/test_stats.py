@@ -37,7 +37,7 @@ def test_lognormal_fit(lognormal_summary):
     assert fit.mu == pytest.approx(math.log(20.0), abs=0.01)
     assert fit.sigma == pytest.approx(0.2, rel=0.05)
     assert fit.median == pytest.approx(20.0, rel=0.02)
-    assert fit.ks_pvalue > 0.01
+    assert fit.lilliefors_pvalue > 0.01
     assert len(fit.qq_theoretical) == len(fit.qq_observed) == 100
     np.testing.assert_allclose(fit.qq_observed, fit.qq_theoretical, rtol=0.06)
 

@@ -287,7 +287,7 @@ def test_summary_text(qtbot, disc_result):
     text = panel.text()
     assert "Particles: 5" in text
     assert "D50: 30.26 px" in text
-    assert "fits well" in text
+    assert "Lilliefors" in text and "no evidence against it" in text
     assert "uncalibrated" in text
     panel.set_result(None)
     assert panel.text() == ""

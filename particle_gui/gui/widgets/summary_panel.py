@@ -55,9 +55,10 @@ def summary_rows(result: PipelineResult) -> list[tuple[str, str]]:
     elif fit.sigma <= 0:
         rows.append(("Log-normal fit", "all diameters are equal: nothing to fit"))
     else:
-        verdict = "fits well" if fit.ks_pvalue >= KS_ALPHA else f"does not fit (p < {KS_ALPHA:g})"
+        verdict = ("no evidence against it" if fit.lilliefors_pvalue >= KS_ALPHA
+                   else f"not log-normal (p < {KS_ALPHA:g})")
         fit_text = f"median {format_number(fit.median, u)}, σ(ln d) {format_number(fit.sigma)}"
-        rows.append(("Log-normal fit", f"{fit_text}; KS {format_pvalue(fit.ks_pvalue)}: {verdict}"))
+        rows.append(("Log-normal fit", f"{fit_text}; Lilliefors {format_pvalue(fit.lilliefors_pvalue)}: {verdict}"))
     if not s.families:
         rows.append(("Size families", f"needs at least {MIN_PER_FAMILY} particles"))
     for index, family in enumerate(s.families, start=1):
