@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from particle_gui.core.stages import edge_weights
 from particle_gui.core.edits import EDIT_KINDS, DEFAULT_UNDO_STEPS, EditHistory, EditStep, LabelDelta
 from particle_gui.core.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.pipeline import PipelineResult
@@ -180,8 +181,11 @@ def table_summary(particles: pd.DataFrame, result: PipelineResult, *, fits: bool
     """The summary of a particle table in the result's unit (with shape classes when present)."""
     column = "ecd_nm" if result.calibration.pixel_size_nm is not None else "ecd"
     classes = particles[CLASS_COLUMN].to_numpy() if CLASS_COLUMN in particles else None
+    weights = edge_weights(particles, (result.analysis_top, result.analysis_rows), result.labels.shape[1],
+                           result.params)
     return summarise(particles[column].to_numpy(dtype=np.float64), result.params.summary,
-                     unit=result.calibration.unit, classes=classes, fits=fits)
+                     unit=result.calibration.unit, classes=classes, fits=fits, edge_weights=weights,
+                     nm_per_unit=1.0 if result.calibration.pixel_size_nm is not None else None)
 
 
 def remeasure(

@@ -108,17 +108,16 @@ def particles_for_d50_precision(diameters: np.ndarray, relative: float = 0.05) -
     return int(math.ceil((1.959964 * math.sqrt(math.pi / 2) * sigma / math.log1p(relative)) ** 2))
 
 
-def iso_distribution(diameters: np.ndarray, *, boxes: tuple[np.ndarray, np.ndarray] | None = None,
-                     frame: tuple[float, float] | None = None, nm_per_unit: float | None = None) -> IsoDistribution | None:
+def iso_distribution(diameters: np.ndarray, *, edge_weights: np.ndarray | None = None,
+                     nm_per_unit: float | None = None) -> IsoDistribution | None:
     """The ISO 9276-2 view of ``diameters`` (see the module text); None without particles.
 
     Parameters
     ----------
     diameters : ndarray
         Equivalent diameters, in the summary's unit.
-    boxes : (widths, heights), optional
-        Bounding boxes in pixels, with ``frame`` (the analysed area's height and width in
-        pixels), for Miles-Lantuéjoul edge correction.
+    edge_weights : ndarray, optional
+        :func:`miles_lantuejoul_weights` of the particles (edge correction).
     nm_per_unit : float, optional
         Nanometres per unit of ``diameters`` (1 for nm); gives the fraction under 100 nm.
 
@@ -133,10 +132,8 @@ def iso_distribution(diameters: np.ndarray, *, boxes: tuple[np.ndarray, np.ndarr
     if not valid.any():
         return None
     d = d[valid]
-    base = np.ones(d.size)
-    corrected = boxes is not None and frame is not None
-    if corrected:
-        base = miles_lantuejoul_weights(np.asarray(boxes[0])[valid], np.asarray(boxes[1])[valid], frame)
+    corrected = edge_weights is not None
+    base = np.asarray(edge_weights, dtype=np.float64)[valid] if corrected else np.ones(d.size)
 
     def sizes(power: int) -> WeightedSizes:
         q = weighted_quantile(d, base * d**power, [0.1, 0.5, 0.9])

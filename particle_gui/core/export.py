@@ -46,6 +46,9 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "n_particles", "pixel_size_nm", "calibration_source", "d50", "unit",
     "mean", "std", "d10", "d90", "d50_ci_low", "d50_ci_high", "data_bar_rows", "scale_bar_px", "warnings",
     "calibration_detail", "scale_bar_label", "outlier_pixels", "confidence", "suspect",
+    "d50_edge_corrected", "d10_area", "d50_area", "d90_area", "d10_volume", "d50_volume", "d90_volume",
+    "d32", "d43", "fraction_below_100nm", "fraction_below_100nm_ci_low", "fraction_below_100nm_ci_high",
+    "particles_for_5pct_d50", "excluded_at_edge", "excluded_annotations",
 )
 
 
@@ -318,7 +321,27 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         "outlier_pixels": result.outlier_pixels,
         "confidence": result.trust.confidence if result.trust is not None else None,
         "suspect": result.trust.suspect if result.trust is not None else None,
+        **iso_columns(summary.iso),
+        "excluded_at_edge": result.removed.get("edge", 0),
+        "excluded_annotations": result.removed.get("annotation", 0),
         "shape_classes": shape_class_text(summary),
+    }
+
+
+def iso_columns(iso) -> dict:
+    """The ISO 9276-2 columns of ``summary.csv`` (None where they do not apply)."""
+    if iso is None:
+        return dict.fromkeys(SUMMARY_COLUMNS[SUMMARY_COLUMNS.index("d50_edge_corrected"):
+                                             SUMMARY_COLUMNS.index("excluded_at_edge")])
+    interval = iso.nano_fraction_ci95 or (None, None)
+    return {
+        "d50_edge_corrected": iso.number.d50 if iso.edge_corrected else None,
+        "d10_area": iso.area.d10, "d50_area": iso.area.d50, "d90_area": iso.area.d90,
+        "d10_volume": iso.volume.d10, "d50_volume": iso.volume.d50, "d90_volume": iso.volume.d90,
+        "d32": iso.sauter_mean, "d43": iso.de_brouckere_mean,
+        "fraction_below_100nm": iso.nano_fraction,
+        "fraction_below_100nm_ci_low": interval[0], "fraction_below_100nm_ci_high": interval[1],
+        "particles_for_5pct_d50": iso.particles_for_5_percent_d50,
     }
 
 

@@ -172,10 +172,11 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
 
 
 def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids present, rows (area, cx, cy, mxx, myy, mxy, mean intensity, perimeter) by id, hull features."""
+    """Ids present, rows (area, cx, cy, mxx, myy, mxy, mean intensity, perimeter, bounding-box width
+    and height) by id, hull features."""
     runs = _Runs(labels)
     if runs.ids.size == 0:
-        return runs.ids, np.zeros((8, 0)), np.zeros((0, 3))
+        return runs.ids, np.zeros((10, 0)), np.zeros((0, 3))
     x0, x1 = runs.start.astype(np.float64), runs.stop.astype(np.float64)
     y = runs.row.astype(np.float64)
     length = x1 - x0 + 1
@@ -191,7 +192,10 @@ def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.nd
     exits_axis = runs.sums(np.ones_like(length)) + area - runs.overlap_with_next_row(0)
     exits_diagonal = 2 * area - runs.overlap_with_next_row(1) - runs.overlap_with_next_row(-1)
     perimeter = _CROFTON_AXIS * exits_axis + _CROFTON_DIAGONAL * exits_diagonal
-    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, perimeter])
+    last = np.r_[runs.first[1:], runs.label.size] - 1
+    box_width = (np.maximum.reduceat(runs.stop, runs.first) - np.minimum.reduceat(runs.start, runs.first) + 1).astype(np.float64)
+    box_height = (runs.row[last] - runs.row[runs.first] + 1).astype(np.float64)
+    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, perimeter, box_width, box_height])
 
     points = np.empty((2 * runs.label.size, 2), dtype=np.int32)  # both ends of every run, (x, y)
     points[0::2, 0], points[1::2, 0] = runs.start, runs.stop
@@ -228,8 +232,10 @@ def measure_particles(
     -------
     pandas.DataFrame
         One row per particle: id, centroid_x, centroid_y, area (px²), perimeter, ecd,
-        feret_max, feret_min, major_axis, minor_axis (px), aspect_ratio, circularity,
-        solidity, mean_intensity, touches_edge, and calibrated twins when calibrated.
+        feret_max, feret_min, major_axis, minor_axis (px), feret_ratio (Feret max / min),
+        ellipse_ratio (major / minor axis of the equivalent ellipse, ImageJ's "AR"),
+        bbox_width, bbox_height (px), circularity, solidity, mean_intensity, touches_edge, and
+        calibrated twins when calibrated.
 
     Examples
     --------
@@ -248,7 +254,7 @@ def measure_particles(
     n = ids.size
     if n == 0:
         return _empty_table(pixel_size_nm)
-    area_ids, cx, cy, mxx, myy, mxy, mean_grey, perimeter = values
+    area_ids, cx, cy, mxx, myy, mxy, mean_grey, perimeter, box_width, box_height = values
     feret_max, feret_min, convex_area = hull.T
     # Second central moments -> ellipse axes (as scikit-image: 4 * sqrt(eigenvalue)).
     common = np.sqrt(((mxx - myy) / 2) ** 2 + mxy**2)
@@ -265,7 +271,10 @@ def measure_particles(
         "feret_min": feret_min,
         "major_axis": major,
         "minor_axis": minor,
-        "aspect_ratio": np.divide(feret_max, feret_min, out=np.ones(n), where=feret_min > 0),
+        "feret_ratio": np.divide(feret_max, feret_min, out=np.ones(n), where=feret_min > 0),
+        "ellipse_ratio": np.divide(major, minor, out=np.ones(n), where=minor > 0),
+        "bbox_width": box_width,
+        "bbox_height": box_height,
         "circularity": np.minimum(
             np.divide(4 * np.pi * area_ids, perimeter**2, out=np.ones(n), where=perimeter > 0), 1.0
         ),
@@ -311,7 +320,8 @@ def add_calibrated_columns(table: pd.DataFrame, pixel_size_nm: float | None) -> 
 
 def _empty_table(pixel_size_nm: float | None) -> pd.DataFrame:
     names = ["id", "centroid_x", "centroid_y", "area", "perimeter", "ecd", "feret_max", "feret_min",
-             "major_axis", "minor_axis", "aspect_ratio", "circularity", "solidity", "mean_intensity"]
+             "major_axis", "minor_axis", "feret_ratio", "ellipse_ratio", "bbox_width", "bbox_height", "circularity",
+             "solidity", "mean_intensity"]
     table = pd.DataFrame({name: pd.Series(dtype=np.int64 if name == "id" else np.float64) for name in names})
     table["touches_edge"] = pd.Series(dtype=bool)
     return add_calibrated_columns(table, pixel_size_nm)

@@ -318,7 +318,7 @@ def _sample_page(content: ReportContent, sample: SampleData) -> Figure:
             ax_hist.text(value, 0.98, f"{name} ", transform=ax_hist.get_xaxis_transform(), fontsize=6.5, ha="right",
                          va="top", rotation=90)
         ax_hist.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=6.5)
-        for ax, column in ((ax_circ, "circularity"), (ax_aspect, "aspect_ratio")):
+        for ax, column in ((ax_circ, "circularity"), (ax_aspect, "feret_ratio")):
             ax.scatter(d, sample.particles[column], s=7, alpha=0.5, color=colour, lw=0, rasterized=True)
     else:
         ax_hist.text(0.5, 0.5, "no particles", ha="center", transform=ax_hist.transAxes)

@@ -19,6 +19,7 @@ import numpy as np
 
 from particle_gui.core.databar import analysis_rows, detect_data_bar
 from particle_gui.core.dl import predict_probabilities
+from particle_gui.core.distributions import miles_lantuejoul_weights
 from particle_gui.core.dl_segment import probability_mask, split_probabilities
 from particle_gui.core.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.outliers import replace_outlier_pixels
@@ -164,7 +165,18 @@ def _shapes(c: RunContext):
 def _summary(c: RunContext):
     particles = add_calibrated_columns(c.out["shapes"][0], c.pixel_size)
     diameters = particles["ecd_nm"] if c.pixel_size is not None else particles["ecd"]
-    return summarise(diameters.to_numpy(), c.params.summary, unit=c.unit, classes=particles[CLASS_COLUMN].to_numpy())
+    return summarise(diameters.to_numpy(), c.params.summary, unit=c.unit, classes=particles[CLASS_COLUMN].to_numpy(),
+                     edge_weights=edge_weights(particles, c.out["region"].rows, c.image.shape[1], c.params),
+                     nm_per_unit=1.0 if c.pixel_size is not None else None)
+
+
+def edge_weights(particles, rows: tuple[int, int], width: int, params) -> np.ndarray | None:
+    """Miles-Lantuéjoul weights of the particles seen whole in the analysed frame (None when
+    particles cut by the edge are kept: they are measured cut, and no weight undoes that)."""
+    if not params.edge.exclude_edge or "bbox_width" not in particles.columns:
+        return None
+    frame = (float(rows[1] - rows[0]), float(width))
+    return miles_lantuejoul_weights(particles["bbox_width"].to_numpy(), particles["bbox_height"].to_numpy(), frame)
 
 
 def _nothing(c: RunContext) -> None:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats as scipy_stats
 
+from particle_gui.core.distributions import IsoDistribution, iso_distribution
 from particle_gui.core.fit_tests import lilliefors, silverman_unimodality
 from particle_gui.core.params import SummaryParams
 
@@ -78,6 +79,9 @@ class Summary:
     lognormal: LogNormalFit | None = None
     families: tuple[SizeFamily, ...] = field(default=())
     shape_classes: tuple[ClassSummary, ...] = field(default=())
+    #: The ISO 9276-2 view: number/area/volume D10-D90, D[3,2], D[4,3], edge-corrected when the
+    #: particles' edge weights were given (:mod:`particle_gui.core.distributions`).
+    iso: IsoDistribution | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,6 +105,8 @@ def _summarise(
     unit: str = "px",
     classes: np.ndarray | None = None,
     fits: bool = True,
+    edge_weights: np.ndarray | None = None,
+    nm_per_unit: float | None = None,
 ) -> Summary:
     """Summarise a size distribution.
 
@@ -117,6 +123,10 @@ def _summarise(
     fits : bool
         False leaves out the bootstrap intervals, the log-normal fit and the families (the
         costly part), e.g. for an immediate update while the user edits.
+    edge_weights : ndarray of float, shape (N,), optional
+        Miles-Lantuéjoul weights of the particles: the ISO view is then edge-corrected.
+    nm_per_unit : float, optional
+        Nanometres per unit of ``diameters``: the ISO view then gives the fraction under 100 nm.
 
     Returns
     -------
@@ -135,6 +145,8 @@ def _summarise(
     n = d.size
     if n == 0:
         return Summary(count=0, unit=unit)
+    weights = np.asarray(edge_weights, dtype=np.float64)[valid] if edge_weights is not None else None
+    iso = iso_distribution(d, edge_weights=weights, nm_per_unit=nm_per_unit)
     by_class = class_summaries(d, np.asarray(classes, dtype=object)[valid]) if classes is not None else ()
     d10, d50, d90 = (float(v) for v in np.percentile(d, [10, 50, 90]))
     logs = np.log(d)
@@ -149,6 +161,7 @@ def _summarise(
         geometric_mean=float(np.exp(logs.mean())),
         gsd=float(np.exp(logs.std(ddof=1))) if n > 1 else 1.0,
         shape_classes=by_class,
+        iso=iso,
     )
     if n < MIN_FOR_FIT or not fits:
         return Summary(**base)

@@ -9,7 +9,8 @@ from tests.core.synthetic import disc_mask
 
 BASE_COLUMNS = [
     "id", "centroid_x", "centroid_y", "area", "perimeter", "ecd", "feret_max", "feret_min",
-    "major_axis", "minor_axis", "aspect_ratio", "circularity", "solidity", "mean_intensity", "touches_edge",
+    "major_axis", "minor_axis", "feret_ratio", "ellipse_ratio", "bbox_width", "bbox_height", "circularity",
+    "solidity", "mean_intensity", "touches_edge",
 ]
 CALIBRATED = ["ecd_nm", "perimeter_nm", "feret_max_nm", "feret_min_nm", "major_axis_nm", "minor_axis_nm", "area_nm2"]
 
@@ -40,7 +41,7 @@ def test_disc_of_radius_20(disc_table):
     assert row["ecd"] == pytest.approx(2 * r, rel=0.02)
     assert row["circularity"] > 0.9
     assert row["solidity"] > 0.95
-    assert row["aspect_ratio"] < 1.1
+    assert row["feret_ratio"] < 1.1
     assert row["feret_max"] == pytest.approx(2 * r, rel=0.03)
     assert row["feret_min"] == pytest.approx(2 * r, rel=0.03)
     assert row["perimeter"] == pytest.approx(2 * np.pi * r, rel=0.05)
@@ -56,7 +57,7 @@ def test_rectangle_10_by_40(rectangle_table):
     assert row["feret_min"] == pytest.approx(10.0)
     assert row["feret_max"] == pytest.approx(np.hypot(10, 40), rel=0.02)
     assert row["major_axis"] / row["minor_axis"] == pytest.approx(4.0, rel=0.02)
-    assert row["aspect_ratio"] == pytest.approx(np.hypot(10, 40) / 10, rel=0.02)
+    assert row["feret_ratio"] == pytest.approx(np.hypot(10, 40) / 10, rel=0.02)
     assert row["solidity"] == pytest.approx(1.0, abs=1e-9)
     assert row["ecd"] == pytest.approx(np.sqrt(4 * 400 / np.pi))
 
@@ -80,7 +81,7 @@ def test_diagonal_line_feret_min():
     row = measure_particles(labels, zeros_like(labels)).iloc[0]
     assert row["feret_max"] == pytest.approx(np.hypot(9, 9) + 1, rel=1e-6)
     assert row["feret_min"] < 1.5
-    assert row["aspect_ratio"] > 5
+    assert row["feret_ratio"] > 5
 
 
 def test_horizontal_line_and_single_pixel():

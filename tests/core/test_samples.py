@@ -60,7 +60,7 @@ def test_folder_names_are_safe_and_unique() -> None:
 
 def particles(diameters_px, *, pixel_size_nm: float | None = None) -> pd.DataFrame:
     d = np.asarray(diameters_px, dtype=float)
-    table = pd.DataFrame({"id": np.arange(1, d.size + 1), "ecd": d, "circularity": 0.9, "aspect_ratio": 1.1})
+    table = pd.DataFrame({"id": np.arange(1, d.size + 1), "ecd": d, "circularity": 0.9, "feret_ratio": 1.1})
     if pixel_size_nm is not None:
         table["ecd_nm"] = d * pixel_size_nm
     return table

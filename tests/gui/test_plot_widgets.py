@@ -66,7 +66,7 @@ def many_result(disc_result) -> PipelineResult:
         "ecd": ecd,
         "ecd_nm": ecd * 2.5,
         "circularity": rng.uniform(0.6, 1.0, n),
-        "aspect_ratio": rng.uniform(1.0, 2.0, n),
+        "feret_ratio": rng.uniform(1.0, 2.0, n),
     })
     summary = summarise(particles["ecd_nm"].to_numpy(), SummaryParams(bootstrap_samples=100), unit="nm")
     return dataclasses.replace(disc_result, particles=particles, summary=summary,
@@ -264,15 +264,15 @@ def test_shape_plot_selection_highlights_exactly_those_ids(qtbot, disc_result):
     assert widget.highlighted_ids == ()
 
 
-def test_shape_plot_aspect_ratio(qtbot, disc_result):
+def test_shape_plot_feret_ratio(qtbot, disc_result):
     widget = _shown(qtbot, ShapePlotWidget())
     widget.set_result(disc_result)
     widget.set_selection([1])
     assert widget.y_quantity == "circularity"
     widget.quantity_combo.setCurrentIndex(widget.quantity_combo.findText("Aspect ratio"))
-    assert widget.y_quantity == "aspect_ratio"
+    assert widget.y_quantity == "feret_ratio"
     _, y, ids = widget.points
-    expected = disc_result.particles.set_index("id").loc[ids, "aspect_ratio"].to_numpy()
+    expected = disc_result.particles.set_index("id").loc[ids, "feret_ratio"].to_numpy()
     assert y == pytest.approx(expected)
     assert widget._highlight.getData()[1] == pytest.approx(expected[ids == 1])
     assert widget.plot_item.getAxis("left").labelText == "Aspect ratio"

@@ -67,7 +67,7 @@ def _many_particles(count: int = 5000) -> SimpleNamespace:
     rng = np.random.default_rng(1)
     columns: dict[str, np.ndarray] = {"id": np.arange(1, count + 1)}
     for name in ("centroid_x", "centroid_y", "area", "perimeter", "ecd", "feret_max", "feret_min", "major_axis",
-                 "minor_axis", "aspect_ratio", "circularity", "solidity", "mean_intensity"):
+                 "minor_axis", "feret_ratio", "circularity", "solidity", "mean_intensity"):
         columns[name] = rng.uniform(0.5, 2000.0, count)
     columns["touches_edge"] = rng.random(count) < 0.1
     for name in ("ecd", "perimeter", "feret_max", "feret_min", "major_axis", "minor_axis"):

@@ -235,7 +235,7 @@ class ImageCanvas(QWidget):
         ecd = row["ecd_nm"] if "ecd_nm" in row else row["ecd"]
         return (
             f"particle {particle_id}: ECD {ecd:.4g} {unit}, circularity {row['circularity']:.3f}, "
-            f"aspect ratio {row['aspect_ratio']:.2f}, solidity {row['solidity']:.3f}"
+            f"Feret ratio {row['feret_ratio']:.2f}, solidity {row['solidity']:.3f}"
             + (" (touches edge)" if bool(row["touches_edge"]) else "")
         )
 

@@ -46,7 +46,7 @@ _KNOWN_COLUMNS: dict[str, tuple[str, str | None]] = {
     "feret_min": ("Feret min", "length"),
     "major_axis": ("Major axis", "length"),
     "minor_axis": ("Minor axis", "length"),
-    "aspect_ratio": ("Aspect ratio", None),
+    "feret_ratio": ("Aspect ratio", None),
     "circularity": ("Circularity", None),
     "solidity": ("Solidity", None),
     "mean_intensity": ("Mean intensity", None),

@@ -65,11 +65,34 @@ def summary_rows(result: PipelineResult) -> list[tuple[str, str]]:
         weight = format_number(100 * family.weight, "%")
         text = f"{index}: {weight} by number, median {format_number(family.median, u)}, GSD {format_number(family.gsd)}"
         rows.append(("Size families" if index == 1 else "", text))
+    rows += iso_rows(result)
     rows += shape_class_rows(result)
     if result.trust is not None and math.isfinite(result.trust.confidence):
         verdict = "suspect: check it" if result.trust.suspect else "no doubt raised"
         rows.append(("Confidence", f"median {result.trust.confidence:.2f}, {result.trust.unsure_particles} unsure "
                                    f"particle(s); {verdict}"))
+    return rows
+
+
+def iso_rows(result: PipelineResult) -> list[tuple[str, str]]:
+    """The ISO 9276-2 rows: weighted D50s, moment means, edge correction, nanomaterial fraction, sample size."""
+    iso, u = result.summary.iso, result.summary.unit
+    if iso is None:
+        return []
+    rows = [("D50 by area / volume", f"{format_number(iso.area.d50, u)} / {format_number(iso.volume.d50, u)}"),
+            ("D[3,2] / D[4,3]", f"{format_number(iso.sauter_mean, u)} / {format_number(iso.de_brouckere_mean, u)}")]
+    if iso.edge_corrected:
+        rows.append(("D50 edge-corrected", f"{format_number(iso.number.d50, u)} (Miles-Lantuéjoul)"))
+    if iso.nano_fraction is not None and iso.nano_fraction_ci95 is not None:
+        low, high = iso.nano_fraction_ci95
+        rows.append(("Under 100 nm", f"{100 * iso.nano_fraction:.1f} % by number (95 % CI {100 * low:.1f}–{100 * high:.1f} %)"))
+    if iso.particles_for_5_percent_d50 is not None:
+        rows.append(("For ±5 % on D50", f"{iso.particles_for_5_percent_d50} particles needed "
+                                        f"({result.summary.count} measured)"))
+    excluded = sum(result.removed.values())
+    if excluded:
+        rows.append(("Left out", ", ".join(f"{n} {k.replace('annotation', 'burned-in text')}" for k, n in
+                                           result.removed.items() if n) + " (cut by the edge or not particles)"))
     return rows
 
 
