@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as scipy_stats
 
+from particle_gui.core.image_level import compare_images
 from particle_gui.core.stats import Summary
 
 #: Significance level of the verdicts.
@@ -224,7 +225,8 @@ def unit_groups(units: Mapping[str, str | None]) -> tuple[dict[str, list[str]], 
     return groups, warnings
 
 
-def compare_samples(diameters: Mapping[str, ArrayLike], *, unit: str, alpha: float = ALPHA) -> GroupComparison:
+def compare_samples(diameters: Mapping[str, ArrayLike], *, unit: str, alpha: float = ALPHA,
+                    levels: Mapping[str, Any] | None = None) -> GroupComparison:
     """Compare the size distributions of samples measured in one unit.
 
     Parameters
@@ -235,6 +237,10 @@ def compare_samples(diameters: Mapping[str, ArrayLike], *, unit: str, alpha: flo
         Their unit (``"nm"`` or ``"px"``), used in the verdicts.
     alpha : float
         Significance level.
+    levels : mapping of str to ImageLevel, optional
+        Each sample image by image (:mod:`particle_gui.core.image_level`): pairs whose samples
+        both have enough images are judged by a Welch test on their images' log-medians (the
+        images are the independent units), the others by Tukey's HSD on the particles.
 
     Returns
     -------
@@ -281,6 +287,9 @@ def compare_samples(diameters: Mapping[str, ArrayLike], *, unit: str, alpha: flo
         p_tukey = float(tukey[i, j])
         if not math.isfinite(p_tukey):  # no spread within the groups: equal medians or clearly apart
             p_tukey = 1.0 if medians[names[i]] == medians[names[j]] else 0.0
+        by_image = compare_images(*(levels.get(names[k]) for k in (i, j))) if levels else None
+        if by_image is not None:
+            p_tukey = by_image
         pairs.append(
             _pair(names[i], names[j], data, medians, p_tukey, float(ks_result.statistic), float(ks_result.pvalue),
                   float(ks_adjusted), unit=unit, alpha=alpha)
@@ -352,7 +361,8 @@ def json_safe(value: Any) -> Any:
 
 
 def comparisons_for(
-    diameters: Mapping[str, ArrayLike], units: Mapping[str, str | None], *, alpha: float = ALPHA
+    diameters: Mapping[str, ArrayLike], units: Mapping[str, str | None], *, alpha: float = ALPHA,
+    levels: Mapping[str, Any] | None = None,
 ) -> tuple[list[GroupComparison], list[str]]:
     """Compare samples within each unit group (groups of one sample are skipped).
 
@@ -364,7 +374,7 @@ def comparisons_for(
     """
     groups, warnings = unit_groups(units)
     comparisons = [
-        compare_samples({name: diameters[name] for name in names}, unit=unit, alpha=alpha)
+        compare_samples({name: diameters[name] for name in names}, unit=unit, alpha=alpha, levels=levels)
         for unit, names in groups.items()
         if len(names) >= 2
     ]

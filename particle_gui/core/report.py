@@ -178,7 +178,8 @@ def build_report(
     analysed_at = time.perf_counter()
 
     comparisons, unit_warnings = comparisons_for(
-        {s.name: s.diameters() for s in pooled}, {s.name: s.unit for s in pooled}
+        {s.name: s.diameters() for s in pooled}, {s.name: s.unit for s in pooled},
+        levels={s.name: s.images_level for s in pooled},
     )
     warnings = [w for s in pooled for w in s.warnings] + unit_warnings
     warnings += [w for s in pooled if s.unit is not None and (w := stability_warning(s.name, s.summary))]

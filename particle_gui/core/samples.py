@@ -9,6 +9,7 @@ nanometres and pixels are never mixed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from particle_gui.core.batch import (
     unique_names,
 )
 from particle_gui.core.calibration import Calibration
+from particle_gui.core.image_level import MIN_IMAGES, ImageLevel, agreement_warning, image_level
 from particle_gui.core.params import PipelineParams, SummaryParams
 from particle_gui.core.stats import Summary, summarise
 
@@ -122,6 +124,8 @@ class SampleData:
     summary: Summary
     excluded: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The sample image by image (:mod:`particle_gui.core.image_level`): its D50 interval and tests.
+    images_level: ImageLevel | None = None
 
     @property
     def pooled(self) -> tuple[ImageRecord, ...]:
@@ -293,6 +297,14 @@ def pool_sample(
         particles = pd.DataFrame({"image": pd.Series(dtype=str)})
     diameters = particles[diameter_column(unit)].to_numpy(np.float64) if unit and len(particles) else np.zeros(0)
     summary = summarise(diameters, params, unit=unit or "px")
+    level = image_level([r.diameters() for r in pooled])
+    if level is not None and level.d50_ci95 is not None:  # images, not particles, are the independent units
+        summary = dataclasses.replace(summary, d50_ci95=level.d50_ci95)
+    elif summary.count:
+        warnings.append(f"Sample {name}: fewer than {MIN_IMAGES} usable images, so its D50 interval counts particles "
+                        "as independent and is too narrow when images differ; measure more images.")
+    if (text := agreement_warning(name, level)) is not None:
+        warnings.append(text)
     return SampleData(
         name=name,
         folder_name=folder_name or folder_names([name])[0],
@@ -302,6 +314,7 @@ def pool_sample(
         summary=summary,
         excluded=excluded,
         warnings=tuple(warnings),
+        images_level=level,
     )
 
 

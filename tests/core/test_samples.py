@@ -90,7 +90,8 @@ def test_pool_sample_keeps_one_unit_and_says_what_it_left_out() -> None:
     assert list(sample.particles.columns[:2]) == ["image", "id"]
     assert sample.particles["image"].tolist() == ["a.tif"] * 3 + ["b.tif"] * 2
     assert sample.summary.count == 5 and sample.summary.unit == "nm" and sample.summary.d50 == 28
-    assert len(sample.warnings) == 1 and "c.tif" in sample.warnings[0] and "left out" in sample.warnings[0]
+    assert len(sample.warnings) == 2 and "c.tif" in sample.warnings[0] and "left out" in sample.warnings[0]
+    assert "fewer than 3 usable images" in sample.warnings[1]  # two images: no image-level interval
 
     pixels = pool_sample("P", [record("c.tif", [50, 60], UNCALIBRATED)])
     assert pixels.unit == "px" and pixels.diameters().tolist() == [50, 60]
