@@ -112,8 +112,7 @@ def soak(image_path: Path, *, changes: int, edits: int, seed: int, warmup: int =
     done_edits = 0
     for step in range(changes):
         params = random_params(base, rng)
-        window.params_panel.set_params(params)
-        controller.set_params(params)
+        controller.set_params(params)  # the panel follows through paramsChanged
         if rng.random() < 0.5:  # half the time the user waits for the result, half the time not
             controller.runner.wait(60_000)
         app.processEvents()

@@ -21,6 +21,7 @@ from PIL import Image
 from skimage.segmentation import find_boundaries
 
 import particle_gui
+from particle_gui.core.render import OUTLINE_RGBA
 from particle_gui.cli import main
 from particle_gui.core.batch import find_inputs, run_batch, unique_stems
 from particle_gui.core.errors import ExportError
@@ -115,7 +116,7 @@ def test_batch_writes_outputs_and_reports_failures(mixed_folder: Path, tmp_path:
         assert particles["ecd_nm"].to_numpy() == pytest.approx(2.0 * DIAMETER_PX, rel=0.03)
         overlay = np.asarray(Image.open(out / f"{stem}_overlay.png"))
         assert overlay.shape == (SIZE, SIZE, 3) and overlay.dtype == np.uint8
-        yellow = np.all(overlay == (255, 255, 0), axis=2)
+        yellow = np.all(overlay == OUTLINE_RGBA[:3], axis=2)
         assert np.array_equal(yellow, find_boundaries(labels, mode="inner"))  # 1-px outlines, nothing else
         assert np.all(overlay[0, 0, 0] == overlay[0, 0])  # background stays grey
 

@@ -34,6 +34,7 @@ from particle_gui.core.loading import (
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.profiles import CalibrationProfile, matching_profile
 from particle_gui.core.pipeline import Pipeline, PipelineResult
+from particle_gui.core.render import display_image_uint8, render_overlay_rgb
 
 SUMMARY_NAME = "summary.csv"
 RUN_RECORD_NAME = "run.json"
@@ -283,7 +284,8 @@ def write_image_outputs(out_dir: Path, stem: str, image: LoadedImage, result: Pi
         export.write_particles_csv(particles_path, result.particles)
         written.append(particles_path)
         first_row = result.data_bar.first_row if result.data_bar is not None else None
-        overlay = export.render_overlay(export.display_image_uint8(image), result.labels, data_bar_first_row=first_row)
+        overlay = render_overlay_rgb(display_image_uint8(image), result.labels, edge_ids=result.edge_ids,
+                                     data_bar_first_row=first_row)
         export.write_overlay_png(overlay_path, overlay)
     except BaseException:
         for path in written:

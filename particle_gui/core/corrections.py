@@ -15,30 +15,11 @@ from scipy import ndimage
 
 from particle_gui.core.stages import edge_weights
 from particle_gui.core.edits import EDIT_KINDS, DEFAULT_UNDO_STEPS, EditHistory, EditStep, LabelDelta
+from particle_gui.core.labels import Box, particle_boxes, union_box
 from particle_gui.core.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns
 from particle_gui.core.stats import Summary, summarise
-
-Box = tuple[int, int, int, int]  # row_start, row_stop, col_start, col_stop
-
-
-def union_box(boxes) -> Box | None:
-    boxes = [b for b in boxes if b is not None and b[0] < b[1] and b[2] < b[3]]
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def particle_boxes(labels: np.ndarray) -> dict[int, Box]:
-    """Bounding box of every particle id present in ``labels``."""
-    boxes: dict[int, Box] = {}
-    for index, found in enumerate(ndimage.find_objects(labels)):
-        if found is not None:
-            rows, cols = found
-            boxes[index + 1] = (rows.start, rows.stop, cols.start, cols.stop)
-    return boxes
-
 
 class Corrections:
     """Edited labels of one image, their undo history, and what was changed by hand.

@@ -23,23 +23,11 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from particle_gui.core.databar import to_uint8
 from particle_gui.core.errors import ExportError
-from particle_gui.core.loading import LoadedImage
 
 if TYPE_CHECKING:
     from particle_gui.core.pipeline import PipelineResult
     from particle_gui.core.stats import Summary
-
-#: Colour of particle outlines in overlays (RGB).
-OUTLINE_RGB = (255, 255, 0)
-#: Colour and opacity of the tint over the excluded data bar (RGB, 0..1).
-DATA_BAR_TINT_RGB = (0, 96, 255)
-DATA_BAR_TINT_ALPHA = 0.4
-#: Percentiles of the grey image mapped to 0 and 255 for display of non-8-bit images.
-DISPLAY_PERCENTILES = (0.5, 99.5)
-#: Display percentiles are estimated on at most about this many pixels.
-_DISPLAY_SAMPLE_PIXELS = 4_000_000
 
 #: Columns of ``summary.csv`` in order; rows may carry further columns after these.
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -172,100 +160,6 @@ def write_particles_excel(path: str | Path, table: pd.DataFrame, summary: Summar
     except ImportError as exc:
         raise ExportError("Excel export needs the openpyxl package.") from exc
     atomic_write_bytes(path, buffer.getvalue())
-
-
-def outline_labels(labels: np.ndarray) -> np.ndarray:
-    """Labels kept only on each particle's inner boundary (4-neighbourhood), 0 elsewhere."""
-    boundary = np.zeros(labels.shape, dtype=bool)
-    boundary[1:] |= labels[1:] != labels[:-1]
-    boundary[:-1] |= labels[:-1] != labels[1:]
-    boundary[:, 1:] |= labels[:, 1:] != labels[:, :-1]
-    boundary[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    return np.where(boundary, labels, 0)
-
-
-def display_image_uint8(image: LoadedImage) -> np.ndarray:
-    """The 8-bit grey version of an image shown under overlays.
-
-    An 8-bit grey original is returned as it is, an 8-bit colour one as its luminance; any
-    other image is stretched so that its 0.5 and 99.5 percentiles map to 0 and 255.
-
-    Returns
-    -------
-    ndarray of uint8, shape (H, W)
-    """
-    original = image.original
-    if original.dtype == np.uint8:
-        return original if original.ndim == 2 else to_uint8(image.grey)
-    grey = image.grey
-    step = max(1, int(np.sqrt(grey.size / _DISPLAY_SAMPLE_PIXELS)))
-    low, high = (float(v) for v in np.percentile(grey[::step, ::step], DISPLAY_PERCENTILES))
-    if high <= low:
-        low, high = float(grey.min()), float(grey.max())
-    if high <= low:
-        return np.zeros(grey.shape, dtype=np.uint8)
-    return to_uint8((grey - np.float32(low)) * np.float32(1.0 / (high - low)))
-
-
-def render_overlay(
-    display_u8: np.ndarray, labels: np.ndarray, *, data_bar_first_row: int | None = None
-) -> np.ndarray:
-    """Draw 1-pixel particle outlines (yellow) on a grey image and tint the excluded data bar.
-
-    Parameters
-    ----------
-    display_u8 : ndarray of uint8, shape (H, W)
-    labels : ndarray of int, shape (H, W)
-        0 = background.
-    data_bar_first_row : int, optional
-        Rows from here to the bottom are tinted blue.
-
-    Returns
-    -------
-    ndarray of uint8, shape (H, W, 3)
-        RGB.
-
-    Examples
-    --------
-    >>> labels = np.zeros((5, 5), np.int32); labels[1:4, 1:4] = 1
-    >>> rgb = render_overlay(np.zeros((5, 5), np.uint8), labels)
-    >>> rgb.shape, rgb[1, 1].tolist(), rgb[2, 2].tolist()
-    ((5, 5, 3), [255, 255, 0], [0, 0, 0])
-    """
-    display_u8 = np.asarray(display_u8)
-    if display_u8.ndim != 2 or display_u8.dtype != np.uint8:
-        raise ValueError(f"display_u8 must be a 2-D uint8 array, not {display_u8.dtype} of shape {display_u8.shape}")
-    if labels.shape != display_u8.shape:
-        raise ValueError(f"labels {labels.shape} and image {display_u8.shape} differ in shape")
-    rgb = np.repeat(display_u8[:, :, None], 3, axis=2)
-    if data_bar_first_row is not None and 0 <= data_bar_first_row < rgb.shape[0]:
-        bar = rgb[data_bar_first_row:].astype(np.float32)
-        bar = (1 - DATA_BAR_TINT_ALPHA) * bar + DATA_BAR_TINT_ALPHA * np.asarray(DATA_BAR_TINT_RGB, np.float32)
-        rgb[data_bar_first_row:] = np.clip(bar + 0.5, 0, 255).astype(np.uint8)
-    if labels.size and labels.max() > 0:
-        rgb[inner_boundaries(labels)] = OUTLINE_RGB
-    return rgb
-
-
-def inner_boundaries(labels: np.ndarray) -> np.ndarray:
-    """Particle pixels with a 4-neighbour of another label: ``find_boundaries(labels, mode="inner")``
-    of scikit-image, with boolean temporaries only (its dilation and erosion copy the labels twice).
-
-    >>> labels = np.zeros((4, 5), np.int32); labels[1:3, 1:4] = 1
-    >>> inner_boundaries(labels).astype(int).tolist()
-    [[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]]
-    """
-    boundary = np.zeros(labels.shape, dtype=bool)
-    for axis in (0, 1):
-        before = [slice(None), slice(None)]
-        after = [slice(None), slice(None)]
-        before[axis], after[axis] = slice(None, -1), slice(1, None)
-        differs = labels[tuple(before)] != labels[tuple(after)]
-        boundary[tuple(before)] |= differs
-        boundary[tuple(after)] |= differs
-        del differs
-    boundary &= labels != 0
-    return boundary
 
 
 def write_overlay_png(path: str | Path, rgb: np.ndarray) -> None:

@@ -237,6 +237,26 @@ class PipelineParams:
             stages[name] = _stage_from_dict(stage_cls, data.get(name, {}), name)
         return cls(method=data.get("method", "classical"), **stages)
 
+    def with_value(self, group: str, name: str, value: Any) -> PipelineParams:
+        """These params with one value changed, checked as a JSON value would be.
+
+        Raises
+        ------
+        ParamsError
+            Unknown group or name, a value of the wrong kind or outside the parameter's range.
+
+        >>> PipelineParams().with_value("clean", "min_area_px", 30).clean.min_area_px
+        30.0
+        """
+        if group not in STAGE_FIELDS:
+            raise ParamsError(f"Unknown parameter group {group!r}.")
+        stage = getattr(self, group)
+        spec = {f.name: f for f in dataclasses.fields(stage)}.get(name)
+        if spec is None:
+            raise ParamsError(f"Unknown parameter {group}.{name}.")
+        stage = dataclasses.replace(stage, **{name: _coerce(value, spec, group)})
+        return dataclasses.replace(self, **{group: stage})
+
     @classmethod
     def from_json(cls, text: str) -> PipelineParams:
         try:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from particle_gui.core.corrections import particle_boxes, table_summary
+from particle_gui.core.corrections import table_summary
+from particle_gui.core.labels import lookup, particle_boxes
 from particle_gui.core.measure import add_confidence_column, measure_particles
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.segment import lookup, touching_edge_ids
+from particle_gui.core.segment import touching_edge_ids
 from particle_gui.core.shape_classes import CLASS_COLUMN, add_shape_columns, pending_shape_columns
 
 #: An automatic particle with at least this fraction of its area under the user's particles or
@@ -134,13 +135,32 @@ def measure_result(
 
 
 @dataclass(frozen=True, eq=False)
+class Reconciled:
+    """What a worker hands over after recomputing around the corrections."""
+
+    auto_labels: np.ndarray
+    erased: np.ndarray
+    working_labels: np.ndarray
+    boxes: dict
+
+
+@dataclass(frozen=True, eq=False)
+class CorrectedRun:
+    """A pipeline run's result, with the user's corrections laid over it when there were any."""
+
+    result: PipelineResult
+    #: Set when the automatic labels were new and the result was recomputed around the
+    #: corrections; None when there were no corrections or they were made on these labels.
+    reconciled: Reconciled | None = None
+
+
+@dataclass(frozen=True, eq=False)
 class CorrectionsSnapshot:
     """The user's corrections at the time a pipeline run was requested, applied in the worker.
 
     Called with the new automatic result: when its labels are the ones the corrections were
     made on (a calibration or summary change), the corrected labels are measured as they are;
-    otherwise the result is recomputed around the manual layer (:func:`reconcile`). Returns the
-    result and ``(how, automatic labels, erased pixels)`` with ``how`` "same" or "reconciled".
+    otherwise the result is recomputed around the manual layer (:func:`reconcile`).
     """
 
     labels: np.ndarray
@@ -150,21 +170,11 @@ class CorrectionsSnapshot:
     intensity_offset: float = 0.0
     intensity_scale: float = 1.0
 
-    def __call__(self, result: PipelineResult) -> tuple[PipelineResult, tuple]:
+    def __call__(self, result: PipelineResult) -> CorrectedRun:
         options = {"intensity_offset": self.intensity_offset, "intensity_scale": self.intensity_scale}
         if result.labels is self.base or np.array_equal(result.labels, self.base):
-            return measure_result(result, self.labels, self.grey, **options), ("same", None)
+            return CorrectedRun(measure_result(result, self.labels, self.grey, **options))
         layer = manual_layer(self.labels, self.base, self.erased)
         reconciled = apply_manual_layer(result, layer, self.grey, **options)
         working = np.array(reconciled.labels)  # the editable copy, made here rather than on the GUI thread
-        return reconciled, ("reconciled", Reconciled(result.labels, layer.erased, working, particle_boxes(working)))
-
-
-@dataclass(frozen=True, eq=False)
-class Reconciled:
-    """What a worker hands over after recomputing around the corrections."""
-
-    auto_labels: np.ndarray
-    erased: np.ndarray
-    working_labels: np.ndarray
-    boxes: dict
+        return CorrectedRun(reconciled, Reconciled(result.labels, layer.erased, working, particle_boxes(working)))

@@ -20,7 +20,6 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from particle_gui.core import export
 from particle_gui.core.batch import (
     ImageOutcome,
     analyse_and_write,
@@ -30,6 +29,7 @@ from particle_gui.core.batch import (
 from particle_gui.core.calibration import Calibration
 from particle_gui.core.image_level import MIN_IMAGES, ImageLevel, agreement_warning, image_level
 from particle_gui.core.params import PipelineParams, SummaryParams
+from particle_gui.core.render import display_image_uint8, render_overlay_rgb
 from particle_gui.core.stats import Summary, summarise
 
 #: Longest side (px) of the image previews kept for the PDF report (about 150 dpi on its page).
@@ -219,7 +219,7 @@ def analyse_image(
     if result is None:
         return ImageRecord(sample=sample, outcome=outcome)
     bar_row = result.data_bar.first_row if result.data_bar is not None else None
-    preview, overlay = _previews(export.display_image_uint8(image), result.labels, bar_row)
+    preview, overlay = _previews(display_image_uint8(image), result.labels, bar_row, result.edge_ids)
     return ImageRecord(
         sample=sample,
         outcome=outcome,
@@ -231,11 +231,12 @@ def analyse_image(
     )
 
 
-def _previews(display: np.ndarray, labels: np.ndarray, bar_row: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _previews(display: np.ndarray, labels: np.ndarray, bar_row: int | None,
+              edge_ids=()) -> tuple[np.ndarray, np.ndarray]:
     """Downsampled grey image and an overlay drawn at the downsampled size (outlines stay 1 px).
 
-    The overlay's grey is kept to 127 even levels, so that with the tinted data bar and the
-    outline colour it has at most 256 colours and the PDF stores it as an indexed image, a
+    The overlay's grey is kept to 127 even levels, so that with the tinted data bar and the two
+    outline colours (particles, edge particles) it has at most 256 colours and the PDF stores it as an indexed image, a
     third of the size of full RGB.
     """
     height, width = display.shape
@@ -246,7 +247,7 @@ def _previews(display: np.ndarray, labels: np.ndarray, bar_row: int | None) -> t
         labels = cv2.resize(labels.astype(np.int32), size, interpolation=cv2.INTER_NEAREST)
         bar_row = round(bar_row * scale) if bar_row is not None else None
     coarse = np.minimum(display, 253) & np.uint8(0xFE)
-    return display, export.render_overlay(coarse, labels, data_bar_first_row=bar_row)
+    return display, render_overlay_rgb(coarse, labels, edge_ids=edge_ids, data_bar_first_row=bar_row)
 
 
 def pool_sample(

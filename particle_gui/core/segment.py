@@ -15,31 +15,13 @@ from scipy import ndimage
 from skimage.morphology import h_maxima
 from skimage.segmentation import watershed
 
+from particle_gui.core.labels import LOOKUP_BLOCK_PIXELS, lookup
 from particle_gui.core.params import CleanParams, SplitParams
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
     count, labels = cv2.connectedComponents(mask.view(np.uint8) if mask.dtype == bool else mask, connectivity=8, ltype=cv2.CV_32S)
     return count - 1, labels
-
-
-#: Table look-ups on large label images run in blocks of this many pixels: NumPy holds the GIL
-#: during one fancy-indexing call, and blocks let a GUI thread run in between.
-LOOKUP_BLOCK_PIXELS = 1 << 20
-
-
-def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """``table[labels]`` for a 2-D label image, computed in row blocks.
-
-    >>> lookup(np.array([0, 10, 20]), np.array([[1, 2], [0, 1]])).tolist()
-    [[10, 20], [0, 10]]
-    """
-    table = np.asarray(table)
-    out = np.empty(labels.shape + table.shape[1:], dtype=table.dtype)
-    rows = max(1, LOOKUP_BLOCK_PIXELS // max(labels.shape[1], 1))
-    for start in range(0, labels.shape[0], rows):
-        np.take(table, labels[start : start + rows], axis=0, out=out[start : start + rows])
-    return out
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:

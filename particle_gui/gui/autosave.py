@@ -20,7 +20,7 @@ import numpy as np
 from particle_gui.core.edits import EditStep, LabelDelta
 from particle_gui.core.journal import EditJournal
 from particle_gui.core.session import SESSION_SUFFIX, SessionState, file_sha256, save_session
-from particle_gui.gui.document import ImageDocument
+from particle_gui.core.document import ImageDocument
 from particle_gui.paths import config_dir
 
 log = logging.getLogger(__name__)

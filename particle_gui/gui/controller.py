@@ -6,37 +6,37 @@ The controller holds no widgets, so it is tested without a window.
 from __future__ import annotations
 
 import dataclasses
-import json
 import traceback
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from particle_gui.core import batch, export
+from particle_gui.core.document import ImageDocument, RunOutcome
+from particle_gui.core.document_files import write_document_files
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.loading import load_image
 from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
-from particle_gui.core.corrections import Corrections
-from particle_gui.core.edits import EDIT_KINDS
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import PipelineResult, complete_shapes, merge_shapes
+from particle_gui.core.pipeline import PipelineResult, merge_shapes
 from particle_gui.core.profiles import (
     CalibrationProfile, load_profiles, matching_profile, profile_from_standard, save_profiles,
 )
-from particle_gui.core.reconcile import CorrectionsSnapshot
-from particle_gui.gui.document import ImageDocument
 from particle_gui.gui.runner import PipelineRunner, RunOutput
 from particle_gui.paths import profiles_path
 
 
 class AppController(QObject):
-    """State of the application: the folder, the current image and what is selected.
+    """State of the application: the folder, the current image, its parameters and what is selected.
+
+    The controller is the only owner of the parameters in force (the current document's, or
+    :attr:`default_params` before an image is open) and the only emitter of these signals;
+    widgets show what the signals carry and send the user's changes to its methods.
 
     Signals
     -------
     documentOpened(object)       a new current :class:`ImageDocument`
-    paramsReplaced(object)       params set from outside the panel (preset, image switch)
+    paramsChanged(object)        the parameters in force changed (panel, preset, histogram, image switch)
     resultChanged(object)        the newest :class:`PipelineResult` of the current image
     calibrationChanged(object, object)  the Calibration in force and its warnings
     selectionChanged(object)     tuple of selected particle ids
@@ -48,7 +48,7 @@ class AppController(QObject):
     """
 
     documentOpened = Signal(object)
-    paramsReplaced = Signal(object)
+    paramsChanged = Signal(object)
     resultChanged = Signal(object)
     calibrationChanged = Signal(object, object)
     selectionChanged = Signal(object)
@@ -65,10 +65,7 @@ class AppController(QObject):
         self.current: ImageDocument | None = None
         self.folder_images: list[Path] = []
         self.selection: tuple[int, ...] = ()
-        #: The last corrections snapshot handed to the runner: (corrections, version, snapshot). One only,
-        #: so an edited image left behind does not keep a copy of its labels.
-        self._last_snapshot: tuple | None = None
-        self._requested_for: ImageDocument | None = None
+        self._requested_for: ImageDocument | None = None  # the document whose run the runner works on
         self._awaiting_shapes: PipelineResult | None = None  # the shown result whose classes are on their way
         self.runner = PipelineRunner(self)
         self.runner.resultReady.connect(self._on_runner_result)
@@ -99,14 +96,12 @@ class AppController(QObject):
             except MemoryError as exc:
                 self.errorOccurred.emit(f"{path}: not enough memory to open this image.", repr(exc))
                 return False
-            params = self.current.params if self.current is not None else self.default_params
-            document = ImageDocument(image=image, params=params)
+            document = ImageDocument(image=image, params=self.params)
             document.profile = matching_profile(self.profiles, image.instrument)
             self.documents[path.resolve()] = document
-        self.current = document
-        self.selection = ()
+        self._make_current(document)
         self.documentOpened.emit(document)
-        self.paramsReplaced.emit(document.params)
+        self.paramsChanged.emit(document.params)
         self._emit_calibration()
         if document.result is not None:
             self.resultChanged.emit(document.result)
@@ -116,12 +111,17 @@ class AppController(QObject):
     def adopt_document(self, document: ImageDocument) -> None:
         """Make a document built elsewhere (a reopened session) the current one and analyse it."""
         self.documents[document.path.resolve()] = document
-        self.current = document
-        self.selection = ()
+        self._make_current(document)
         self.documentOpened.emit(document)
-        self.paramsReplaced.emit(document.params)
+        self.paramsChanged.emit(document.params)
         self._emit_calibration()
         self._request_run()
+
+    def _make_current(self, document: ImageDocument) -> None:
+        if self.current is not None and self.current is not document:
+            self.current.release_snapshot()  # an edited image left behind keeps no copy of its labels
+        self.current = document
+        self.selection = ()
 
     def open_folder(self, folder: str | Path) -> bool:
         images = batch.images_in_folder(folder)
@@ -146,14 +146,50 @@ class AppController(QObject):
 
     # --- parameters and calibration -----------------------------------------------------------
 
+    @property
+    def params(self) -> PipelineParams:
+        """The parameters in force: the current image's, or the defaults before one is open."""
+        return self.current.params if self.current is not None else self.default_params
+
     def set_params(self, params: PipelineParams) -> None:
+        """Put ``params`` in force (and analyse the current image with them)."""
+        if params == self.params:
+            return
         if self.current is None:
             self.default_params = params
-            return
-        if params == self.current.params:
-            return
-        self.current.params = params
+        else:
+            self.current.params = params
+        self.paramsChanged.emit(params)
         self._request_run()
+
+    def set_value(self, group: str, name: str, value) -> bool:
+        """Change one parameter; a value the parameter does not accept is reported and the
+        parameters stay as they were (the panel is told to show them again)."""
+        try:
+            params = self.params.with_value(group, name, value)
+        except ParticleGuiError as exc:
+            self.errorOccurred.emit(f"{exc} The parameters are unchanged.", "")
+            self.paramsChanged.emit(self.params)
+            return False
+        self.set_params(params)
+        return True
+
+    def set_method(self, method: str) -> bool:
+        """Choose the segmentation method (``classical`` or ``dl``)."""
+        try:
+            params = dataclasses.replace(self.params, method=method)
+        except ParticleGuiError as exc:
+            self.errorOccurred.emit(str(exc), "")
+            self.paramsChanged.emit(self.params)
+            return False
+        self.set_params(params)
+        return True
+
+    def set_manual_threshold(self, value: float) -> None:
+        """A threshold dragged on the intensity histogram: manual thresholding at ``value`` (0..1)."""
+        threshold = dataclasses.replace(self.params.threshold, method="manual",
+                                        manual_value=float(min(max(value, 0.0), 1.0)))
+        self.set_params(dataclasses.replace(self.params, threshold=threshold))
 
     def load_preset(self, path: str | Path) -> bool:
         try:
@@ -161,12 +197,11 @@ class AppController(QObject):
         except ParticleGuiError as exc:
             self.errorOccurred.emit(str(exc), "")
             return False
-        self.paramsReplaced.emit(params)
         self.set_params(params)
         return True
 
     def save_preset(self, path: str | Path) -> bool:
-        params = self.current.params if self.current is not None else self.default_params
+        params = self.params
         return self._guarded(lambda: export.atomic_write_text(path, params.to_json()))
 
     def set_scale_bar(self, length_px: float, length_nm: float) -> None:
@@ -228,6 +263,25 @@ class AppController(QObject):
             self.selection = ids
             self.selectionChanged.emit(ids)
 
+    # --- what the editor reports ------------------------------------------------------------------
+
+    def show_edit(self, result: PipelineResult, selection) -> None:
+        """A hand edit changed the current document's result (already set on the document)."""
+        self.selection = tuple(int(i) for i in selection)
+        self.resultChanged.emit(result)
+
+    def show_result(self, document: ImageDocument, result: PipelineResult) -> None:
+        """``result`` replaces ``document``'s (e.g. the full summary after edits stopped)."""
+        document.result = result
+        if document is self.current:
+            self.resultChanged.emit(result)
+
+    def notify(self, text: str) -> None:
+        self.noticeRaised.emit(text)
+
+    def report_error(self, message: str, details: str = "") -> None:
+        self.errorOccurred.emit(message, details)
+
     # --- export ---------------------------------------------------------------------------------
 
     def export_results(self, out_dir: str | Path) -> list[Path] | None:
@@ -236,41 +290,11 @@ class AppController(QObject):
         if document is None or document.result is None:
             self.errorOccurred.emit("There is no result to export yet.", "")
             return None
-        out_dir = Path(out_dir)
-        if document.result.shapes_pending:  # exports always carry the classes
-            self._adopt(document, complete_shapes(document.result, document.image.grey))
-        result = document.result
-        stem = document.path.stem
-
-        corrections = document.corrections
-        if corrections is not None:
-            labels = corrections.labels
-            edited = np.unique(labels[labels != corrections.base])
-            particles = result.particles.assign(hand_edited=np.isin(result.particles["id"].to_numpy(), edited))
-            result = dataclasses.replace(result, particles=particles)
-        counts = corrections.counts if corrections is not None else dict.fromkeys(EDIT_KINDS, 0)
-
-        def write() -> list[Path]:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            written = list(batch.write_image_outputs(out_dir, stem, document.image, result))
-            summary_path = out_dir / f"{stem}_summary.json"
-            record = {
-                "image": document.path.name,
-                "calibration": result.calibration.__dict__,
-                "params": result.params.to_dict(),
-                "summary": result.summary.to_dict(),
-                "manual_edits": {"deleted": counts["delete"], "merged": counts["merge"], "split": counts["split"],
-                                 "added": counts["add"], "brush_strokes": counts["paint"],
-                                 "eraser_strokes": counts["erase"]},
-                "warnings": list(result.warnings),
-            }
-            export.atomic_write_text(summary_path, json.dumps(record, indent=1, default=float))
-            excel_path = out_dir / f"{stem}_particles.xlsx"
-            export.write_particles_excel(excel_path, result.particles, result.summary)
-            return [*written, summary_path, excel_path]
-
+        shown = document.result
         written: list[Path] = []
-        ok = self._guarded(lambda: written.extend(write()))
+        ok = self._guarded(lambda: written.extend(write_document_files(document, out_dir)))
+        if document.result is not shown:  # the shape classes were completed for the files
+            self.show_result(document, document.result)
         return written if ok else None
 
     # --- internals ------------------------------------------------------------------------------
@@ -295,14 +319,8 @@ class AppController(QObject):
         document = self.current
         if document is None:
             return
-        calibration, _ = document.calibration()
-        corrections = document.corrections
-        post = None
-        if corrections is not None and corrections.has_edits:
-            post = self._snapshot(document, corrections)
         self._requested_for = document
-        self._requested_version = corrections.version if corrections is not None else None
-        self.runner.request(document.pipeline, document.params, calibration, post)
+        self.runner.request(document.run_inputs())
 
     def request_run(self) -> None:
         """Analyse the current image again (e.g. after its corrections were discarded)."""
@@ -313,18 +331,19 @@ class AppController(QObject):
         document = self._requested_for
         if document is None:
             return
-        corrections = document.corrections
-        if self._requested_version != (corrections.version if corrections is not None else None):
-            # The user edited while this ran: its labels are out of date. Run again with the edits.
-            if document is self.current:
+        accepted = document.accept_run(output.inputs, output.run, output.layers)
+        if accepted.outcome is RunOutcome.STALE:
+            if document is self.current:  # the user edited while this ran: run again with the edits
                 self._request_run()
             return
-        result = output.result
-        if corrections is not None:
-            result = self._take_corrections(document, corrections, result, output.extra)
-        document.result = result
-        document.outlines = output.outlines
-        document.overlay_rgba = output.overlay_rgba
+        result = accepted.result
+        if accepted.outcome is RunOutcome.RECONCILED:
+            self.noticeRaised.emit(
+                "Parameters changed after hand corrections: the automatic result was recomputed around them "
+                f"({accepted.hand_made} hand-edited particles and all deletions kept). Undo starts again from here."
+            )
+        if accepted.corrections_replaced:
+            self.correctionsReplaced.emit(document)
         self._awaiting_shapes = result if result.shapes_pending else None
         if document is self.current:
             valid = set(result.particles["id"].tolist())
@@ -342,50 +361,6 @@ class AppController(QObject):
         if shown is None or document is None or document.result is None:
             return
         if document.result is shown:
-            self._adopt(document, dataclasses.replace(output.result, labels=shown.labels))
+            self.show_result(document, dataclasses.replace(output.result, labels=shown.labels))
         else:
-            self._adopt(document, merge_shapes(document.result, output.result))
-
-    def _adopt(self, document: ImageDocument, result: PipelineResult) -> None:
-        """Make ``result`` (the document's result, completed) the one shown."""
-        document.result = result
-        if document is self.current:
-            self.resultChanged.emit(result)
-
-    def _snapshot(self, document: ImageDocument, corrections: Corrections) -> CorrectionsSnapshot:
-        """The corrections as the worker will see them. The label copy (64 MB at 4096x4096) is made
-        once per state of the edits, not at every step of a slider drag."""
-        cached = self._last_snapshot
-        if cached is not None and cached[0] is corrections and cached[1] == corrections.version:
-            return cached[2]
-        image = document.image
-        snapshot = CorrectionsSnapshot(corrections.labels.copy(), corrections.base, corrections.erased, image.grey,
-                                       image.intensity_offset, image.intensity_scale)
-        self._last_snapshot = (corrections, corrections.version, snapshot)
-        return snapshot
-
-    def _take_corrections(self, document: ImageDocument, corrections: Corrections, result, extra):
-        """Keep the document's corrections in step with a new run; returns the result to show."""
-        if extra is None or extra[0] == "reconciled":
-            self._last_snapshot = None  # that state of the edits is gone
-        if extra is None:  # requested without edits (all undone): the automatic result is the truth
-            document.corrections = None
-            document.unsaved_edits = False
-            self.correctionsReplaced.emit(document)
-            return result
-        how, handed_over = extra
-        if how == "reconciled":
-            document.corrections = Corrections(
-                handed_over.working_labels, base=handed_over.auto_labels, erased=handed_over.erased,
-                carried_counts=corrections.counts, copy=False, boxes=handed_over.boxes, initial=result.labels,
-            )
-            document.unsaved_edits = True
-            hand_made = int((result.particles["id"] > int(handed_over.auto_labels.max())).sum())
-            self.noticeRaised.emit(
-                "Parameters changed after hand corrections: the automatic result was recomputed around them "
-                f"({hand_made} hand-edited particles and all deletions kept). Undo starts again from here."
-            )
-            self.correctionsReplaced.emit(document)
-        labels = document.corrections.labels.view()
-        labels.flags.writeable = False
-        return dataclasses.replace(result, labels=labels)
+            self.show_result(document, merge_shapes(document.result, output.result))

@@ -1,9 +1,10 @@
 """Hand corrections of the current image: edits, undo/redo, live re-measurement, sessions.
 
-The editor changes the document's :class:`Corrections` (the label image is the single source
-of truth), re-measures only the particles an edit touched, updates the outlines and overlay
-inside the edit's box, and announces the new result through the app controller, so every
-panel follows. Each change is also appended to the autosave journal.
+The editor turns the canvas tools' gestures into edits of the current document's
+:class:`Corrections` (the label image is the single source of truth); the document re-measures
+the particles an edit touched and redraws the overlay inside the edit's box
+(:meth:`ImageDocument.show_edit`), and the editor hands the new result to the app controller,
+which tells every panel. Each change is also appended to the autosave journal.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import create_worker
 
 from particle_gui.core import edits
-from particle_gui.core.corrections import Corrections, remeasure, table_summary, union_box
+from particle_gui.core.corrections import Corrections, table_summary
+from particle_gui.core.document import ImageDocument
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, replay
 from particle_gui.core.loading import load_image
-from particle_gui.core.session import SessionState, file_sha256, load_session, save_session
+from particle_gui.core.labels import union_box
+from particle_gui.core.session import file_sha256, load_session, save_session
 from particle_gui.gui.autosave import Autosaver, journal_for
 from particle_gui.gui.controller import AppController
-from particle_gui.gui.document import ImageDocument
-from particle_gui.gui.edit_display import update_display
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,13 @@ class Editor(QObject):
     def _ensure(self) -> Corrections | None:
         """The current document's corrections, created at the first edit (None without a result)."""
         document = self.document
-        if document is None or document.result is None:
+        if document is None:
             return None
-        if document.corrections is None:
-            document.corrections = Corrections(document.result.labels)
+        started = document.corrections is None
+        corrections = document.start_corrections()
+        if started and corrections is not None:
             self._checkpoint(document)
-        return document.corrections
+        return corrections
 
     # --- edits -------------------------------------------------------------------------------
 
@@ -177,7 +179,7 @@ class Editor(QObject):
         col, row = int(x), int(y)
         inside = 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1]
         if not inside or labels[row, col] or not document.result.threshold.mask[row, col]:
-            self.app.noticeRaised.emit("Flood fill: click inside a region the threshold found but no particle "
+            self.app.notify("Flood fill: click inside a region the threshold found but no particle "
                                        "covers (or draw the particle with the polygon tool).")
             return False
         foreground = document.result.threshold.mask & (labels == 0)
@@ -210,7 +212,6 @@ class Editor(QObject):
         self._stroke = None
         corrections.end_gesture()
         self.autosaver.record(self.document, op=END)
-        self._mark_unsaved()
         self.editsChanged.emit()
 
     def _paint_to(self, x: float, y: float) -> None:
@@ -248,17 +249,14 @@ class Editor(QObject):
         step, touched = changed
         self.autosaver.record(self.document, op=op)
         self._refresh(step.deltas, touched)
-        self._mark_unsaved()
         self.editsChanged.emit()
         return True
 
     def discard(self) -> None:
         """Drop every hand correction of the current image and show the automatic result again."""
         document = self.document
-        if document is None or document.corrections is None:
+        if document is None or not document.discard_corrections():
             return
-        document.corrections = None
-        document.unsaved_edits = False
         self.autosaver.clear(document)
         self.app.request_run()
         self.editsChanged.emit()
@@ -268,15 +266,14 @@ class Editor(QObject):
     def save_session(self, path: str | Path) -> bool:
         document = self.document
         if document is None or document.result is None:
-            self.app.errorOccurred.emit("There is nothing to save yet: open an image first.", "")
+            self.app.report_error("There is nothing to save yet: open an image first.")
             return False
         try:
             if document.image_sha256 is None:
                 document.image_sha256 = file_sha256(document.path)
-            save_session(path, self._state(document, document.corrections.labels if document.corrections
-                                           is not None else document.result.labels))
+            save_session(path, document.session_state())
         except (OSError, ParticleGuiError) as exc:
-            self.app.errorOccurred.emit(f"Cannot save the session to {path}: {exc}", traceback.format_exc())
+            self.app.report_error(f"Cannot save the session to {path}: {exc}", traceback.format_exc())
             return False
         document.session_path = Path(path)
         document.unsaved_edits = False
@@ -292,27 +289,21 @@ class Editor(QObject):
                 raise ParticleGuiError(f"{path}: the image is {image.shape}, the session's labels "
                                        f"{state.labels.shape}; they do not belong together.")
         except ParticleGuiError as exc:
-            self.app.errorOccurred.emit(str(exc), traceback.format_exc())
+            self.app.report_error(str(exc), traceback.format_exc())
             return False
-        document = ImageDocument(image=image, params=state.params, scale_bar_length_px=state.scale_bar_length_px,
-                                 scale_bar_length_nm=state.scale_bar_length_nm,
-                                 manual_pixel_size_nm=state.manual_pixel_size_nm)
-        document.image_sha256 = state.image_sha256 or None
-        corrections = Corrections(state.labels, base=state.base, erased=state.erased,
-                                  carried_counts=state.carried_counts)
-        corrections.history.restore_steps(state.undo, state.redo)
+        document = ImageDocument.from_session(state, image)
+        corrections = document.corrections
         replayed = replay(corrections, read_journal(journal, state.epoch)) if journal is not None else 0
-        document.corrections = corrections
         document.session_path = None if journal is not None else Path(path)
         document.unsaved_edits = journal is not None
         self.app.adopt_document(document)
         if journal is not None:
             corrections.initial = corrections.labels.copy()
             self._checkpoint(document)
-            self.app.noticeRaised.emit(f"Restored unsaved corrections of {image.path.name} "
+            self.app.notify(f"Restored unsaved corrections of {image.path.name} "
                                        f"({replayed} journal records replayed).")
         for warning in warnings:
-            self.app.noticeRaised.emit(warning)
+            self.app.notify(warning)
         self.editsChanged.emit()
         return True
 
@@ -323,18 +314,6 @@ class Editor(QObject):
             for file in (checkpoint, journal_for(checkpoint)):
                 file.unlink(missing_ok=True)
         return ok
-
-    def _state(self, document: ImageDocument, labels: np.ndarray, *, history: bool = True) -> SessionState:
-        corrections = document.corrections
-        undo, redo = corrections.history.steps() if corrections is not None and history else ([], [])
-        return SessionState(
-            image_path=document.path, image_sha256=document.image_sha256 or "", params=document.params,
-            labels=labels, base=corrections.base if corrections is not None else labels,
-            erased=corrections.erased if corrections is not None else None, undo=undo, redo=redo,
-            carried_counts=dict(corrections.carried_counts) if corrections is not None else {},
-            scale_bar_length_px=document.scale_bar_length_px, scale_bar_length_nm=document.scale_bar_length_nm,
-            manual_pixel_size_nm=document.manual_pixel_size_nm,
-        )
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -365,25 +344,18 @@ class Editor(QObject):
             corrections.end_gesture()
             self.autosaver.record(self.document, op=END)
         self._refresh(deltas, touched, select_new=select_new)
-        self._mark_unsaved()
         self.editsChanged.emit()
         return True
 
     def _refresh(self, deltas: list[edits.LabelDelta], touched: np.ndarray, *, select_new: bool = False) -> None:
-        document, corrections = self.document, self.corrections
-        image = document.image
-        result = remeasure(document.result, corrections, touched, image.grey, intensity_offset=image.intensity_offset,
-                           intensity_scale=image.intensity_scale, summary_fits=False)
+        corrections = self.corrections
+        result = self.document.show_edit(deltas, touched)
         self._summary_timer.start()
-        window = union_box([d.box for d in deltas])
-        update_display(document, result, window)
-        document.result = result
-        present = [i for i in touched.tolist() if i in corrections.boxes]
         if select_new:
-            self.app.selection = tuple(present)
+            selection = [i for i in touched.tolist() if i in corrections.boxes]
         else:
-            self.app.selection = tuple(i for i in self.app.selection if i in corrections.boxes)
-        self.app.resultChanged.emit(result)
+            selection = [i for i in self.app.selection if i in corrections.boxes]
+        self.app.show_edit(result, selection)
 
     def _start_full_summary(self) -> None:
         document = self.document
@@ -400,9 +372,7 @@ class Editor(QObject):
                     or result.params != document.params):
                 return
             if document.result is result:
-                document.result = dataclasses.replace(result, summary=summary)
-                if document is self.document:
-                    self.app.resultChanged.emit(document.result)
+                self.app.show_result(document, dataclasses.replace(result, summary=summary))
             elif document.result is not None and document.result.labels is result.labels:
                 self._summary_timer.start()  # only the shape classes arrived meanwhile: summarise that table
 
@@ -429,7 +399,3 @@ class Editor(QObject):
 
     def _box(self, ids) -> tuple[int, int, int, int] | None:
         return union_box([self.corrections.boxes.get(int(i)) for i in ids])
-
-    def _mark_unsaved(self) -> None:
-        if self.document is not None:
-            self.document.unsaved_edits = True

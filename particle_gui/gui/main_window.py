@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
@@ -21,14 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import PipelineParams
+from particle_gui.core.render import OVERLAY_MODES
 from particle_gui.gui.calibration_menu import CalibrationMenu
 from particle_gui.gui.autosave import Autosaver
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.edit_actions import EditActions
 from particle_gui.gui.editing import Editor
-from particle_gui.gui.overlay import OVERLAY_MODES
 from particle_gui.gui.report_runner import ReportRunner
 from particle_gui.gui.settings import Settings
 from particle_gui.gui.widgets.canvas import ImageCanvas
@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         if self.settings.last_params:
             try:
                 params = PipelineParams.from_dict(self.settings.last_params)
-            except Exception:  # settings from another version: start from the defaults
+            except ParticleGuiError:  # settings from another version: start from the defaults
                 params = None
         self.controller = controller or AppController(self, params=params)
 
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         c = self.controller
         c.documentOpened.connect(self._on_controller_document_opened)
-        c.paramsReplaced.connect(self.params_panel.set_params)
+        c.paramsChanged.connect(self.params_panel.show_params)
         c.resultChanged.connect(self._on_controller_result_changed)
         c.calibrationChanged.connect(self._on_controller_calibration_changed)
         c.selectionChanged.connect(self._on_controller_selection_changed)
@@ -213,13 +213,14 @@ class MainWindow(QMainWindow):
             lambda stage, done, total: self.statusBar().showMessage(f"Deep-learning segmentation: {done}/{total}", 2000))
         c.errorOccurred.connect(self.message_bar.show_error)
         c.noticeRaised.connect(self._on_notice)
-        self.params_panel.paramsEdited.connect(c.set_params)
+        self.params_panel.valueEdited.connect(c.set_value)
+        self.params_panel.methodChosen.connect(c.set_method)
         self.file_list.fileActivated.connect(c.open_image)
         self.canvas.particleClicked.connect(self._on_canvas_particle_clicked)
         self.canvas.hoverChanged.connect(self.hover_label.setText)
         self.shape_plot.particlesClicked.connect(self._on_plot_particles_clicked)
         self.particle_table.particlesSelected.connect(c.select)
-        self.intensity_histogram.thresholdDragged.connect(self._on_histogram_threshold_dragged)
+        self.intensity_histogram.thresholdDragged.connect(c.set_manual_threshold)
         self.overlay_check.toggled.connect(self.canvas.set_overlay_visible)
         self.overlay_check.toggled.connect(self.overlay_action.setChecked)
         self.overlay_action.toggled.connect(self.overlay_check.setChecked)
@@ -246,10 +247,7 @@ class MainWindow(QMainWindow):
 
     def _on_controller_result_changed(self, result) -> None:
         document = self.controller.current
-        if document is not None:
-            self.canvas.set_result(result, document.outlines, document.overlay_rgba)
-        else:
-            self.canvas.set_result(result)
+        self.canvas.set_result(result, document.layers if document is not None else None)
         widgets = [self.size_histogram, self.shape_plot, self.summary_panel, self.particle_table, self.shape_legend]
         # A hand edit, or shape classes arriving, leave the intensities and the threshold as they were.
         if result.origin not in ("edit", "shapes"):
@@ -294,13 +292,6 @@ class MainWindow(QMainWindow):
     def _on_plot_particles_clicked(self, ids, additive: bool) -> None:
         current = set(self.controller.selection) if additive else set()
         self.controller.select(current ^ set(ids) if additive else set(ids))
-
-    def _on_histogram_threshold_dragged(self, value: float) -> None:
-        params = self.params_panel.params
-        threshold = dataclasses.replace(params.threshold, method="manual", manual_value=float(min(max(value, 0.0), 1.0)))
-        new = dataclasses.replace(params, threshold=threshold)
-        self.params_panel.set_params(new)
-        self.controller.set_params(new)
 
     def _on_open_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_directory, IMAGE_FILTER)
@@ -361,9 +352,8 @@ class MainWindow(QMainWindow):
     def build_report(self, folder: str | Path, out_dir: str | Path) -> bool:
         """Analyse every sample of ``folder`` with the current parameters and write the report."""
         document = self.controller.current
-        params = document.params if document is not None else self.controller.default_params
         pixel_size = document.manual_pixel_size_nm if document is not None else None
-        started = self.report_runner.start(folder, out_dir, params, pixel_size_nm=pixel_size)
+        started = self.report_runner.start(folder, out_dir, self.controller.params, pixel_size_nm=pixel_size)
         if started:
             self.report_action.setEnabled(False)
             self.busy_indicator.setVisible(True)
@@ -430,9 +420,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.window_state = bytes(self.saveState().toBase64()).decode()
-        current = self.controller.current
-        params = current.params if current is not None else self.controller.default_params
-        self.settings.last_params = params.to_dict()
+        self.settings.last_params = self.controller.params.to_dict()
         try:
             self.settings.save()
         except Exception as exc:  # never lose the session over a settings file

@@ -1,4 +1,4 @@
-"""Runs the pipeline off the GUI thread: debounced, one run at a time, stale results dropped.
+"""Runs the pipeline off the GUI thread: one run at a time, only the newest request's result kept.
 
 Every request carries a generation number. A new request makes the run in flight stale: it
 is cancelled at its next stage boundary (the pipeline checks ``should_cancel``) and its result,
@@ -14,49 +14,42 @@ holds a step up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import create_worker
 
-from particle_gui.core.calibration import Calibration
+from particle_gui.core.document import RunInputs
 from particle_gui.core.errors import CancelledError
-from particle_gui.core.export import outline_labels
-from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline, PipelineResult
+from particle_gui.core.reconcile import CorrectedRun
+from particle_gui.core.render import OverlayLayers, overlay_layers
 from particle_gui.gui.errors import configure_logging, describe_exception
-from particle_gui.gui.overlay import render_overlay_rgba
 
-#: Requests arriving within this delay are merged into one run. Requests that arrive while a
-#: run is in flight are merged anyway (only the newest waits), so no longer delay is needed.
-DEBOUNCE_MS = 0
+#: A request waits this long for a newer one before it starts. Zero: an idle runner starts at
+#: once, and requests arriving while a run is in flight are merged anyway (only the newest
+#: waits for the run to stop), so slider drags need no delay of their own.
+START_DELAY_MS = 0
 #: A shown result's shape classes are computed once no newer request came for this long.
 CLASSIFY_DELAY_MS = 40
 
 
 @dataclass(frozen=True, eq=False)
 class RunOutput:
-    """A pipeline result and the display data computed with it in the worker."""
+    """A finished run: its inputs, its result (corrections laid over it) and its overlay layers."""
 
-    result: PipelineResult
-    outlines: np.ndarray
-    overlay_rgba: np.ndarray
-    #: What the request's ``post`` step returned besides the result (None without one).
-    extra: Any = None
+    inputs: RunInputs
+    run: CorrectedRun
+    layers: OverlayLayers
 
-
-#: Runs in the worker after the pipeline: takes the result, returns (result, extra).
-PostStep = Callable[[PipelineResult], tuple[PipelineResult, Any]]
+    @property
+    def result(self):
+        return self.run.result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RunRequest:
     generation: int
-    pipeline: Pipeline
-    params: PipelineParams
-    calibration: Calibration
-    post: PostStep | None = None
+    inputs: RunInputs
 
 
 class PipelineRunner(QObject):
@@ -81,7 +74,7 @@ class PipelineRunner(QObject):
     #: A long stage's progress (the network's tiles): stage name, done, total. From the worker.
     progressed = Signal(str, int, int)
 
-    def __init__(self, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS) -> None:
+    def __init__(self, parent: QObject | None = None, *, start_delay_ms: int = START_DELAY_MS) -> None:
         super().__init__(parent)
         configure_logging()  # every window has a runner: its log works however the window was started
         self._generation = 0
@@ -90,7 +83,7 @@ class PipelineRunner(QObject):
         self._worker = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(debounce_ms)
+        self._timer.setInterval(start_delay_ms)
         self._timer.timeout.connect(self._start_pending)
         self._to_classify: tuple[RunRequest, RunOutput] | None = None  # shown, classes still to come
         self._classify_timer = QTimer(self)
@@ -106,17 +99,13 @@ class PipelineRunner(QObject):
     def busy(self) -> bool:
         return self._in_flight is not None or self._pending is not None or self._to_classify is not None
 
-    def request(
-        self, pipeline: Pipeline, params: PipelineParams, calibration: Calibration, post: PostStep | None = None
-    ) -> int:
-        """Ask for a run; returns its generation. Earlier requests become stale.
-
-        ``post`` (optional) runs in the worker on the pipeline's result, e.g. to lay the user's
-        corrections over it."""
+    def request(self, inputs: RunInputs) -> int:
+        """Ask for a run of a document's ``inputs``; returns its generation. Earlier requests
+        become stale."""
         self._generation += 1
         was_busy = self.busy
         self._drop_classification()
-        self._pending = RunRequest(self._generation, pipeline, params, calibration, post)
+        self._pending = RunRequest(self._generation, inputs)
         if not was_busy:
             self.busyChanged.emit(True)
         if self._in_flight is None and self._timer.interval() == 0:
@@ -145,21 +134,19 @@ class PipelineRunner(QObject):
         self._in_flight = request
 
         def work() -> RunOutput | None:
+            inputs = request.inputs
             try:
-                result = request.pipeline.run(
-                    request.params,
-                    request.calibration,
+                result = inputs.pipeline.run(
+                    inputs.params,
+                    inputs.calibration,
                     should_cancel=lambda: request.generation != self._generation,
                     progress=self._report_progress,
                     defer_shapes=True,
                 )
             except CancelledError:
                 return None  # a newer request superseded this one
-            extra = None
-            if request.post is not None:
-                result, extra = request.post(result)
-            outlines = outline_labels(result.labels)
-            return RunOutput(result, outlines, render_overlay_rgba(result, outlines), extra)
+            run = inputs.corrections(result) if inputs.corrections is not None else CorrectedRun(result)
+            return RunOutput(inputs, run, overlay_layers(run.result))
 
         self._start_worker(work, self._on_worker_returned)
 
@@ -183,12 +170,12 @@ class PipelineRunner(QObject):
 
         def work() -> RunOutput | None:
             try:
-                completed = request.pipeline.complete_shapes(
+                completed = request.inputs.pipeline.complete_shapes(
                     output.result, should_cancel=lambda: request.generation != self._generation
                 )
             except CancelledError:
                 return None
-            return RunOutput(completed, output.outlines, output.overlay_rgba, output.extra)
+            return RunOutput(output.inputs, CorrectedRun(completed, output.run.reconciled), output.layers)
 
         self._start_worker(work, self._on_classified)
 
@@ -212,7 +199,7 @@ class PipelineRunner(QObject):
         request = self._in_flight
         if isinstance(exc, CancelledError) or request is None or request.generation != self._generation:
             return
-        path = getattr(request.pipeline.image, "path", None)
+        path = getattr(request.inputs.pipeline.image, "path", None)
         subject = path.name if path is not None else None
         self.runFailed.emit(*describe_exception(exc, context="The analysis failed", subject=subject))
 

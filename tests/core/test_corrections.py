@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from particle_gui.core.corrections import Corrections, particle_boxes, remeasure
+from particle_gui.core.corrections import Corrections, remeasure
+from particle_gui.core.labels import particle_boxes
 from particle_gui.core.edits import (
     add_particle,
     delete_particles,

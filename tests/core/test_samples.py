@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import tifffile
 
+from particle_gui.core.render import OUTLINE_RGBA
 from particle_gui.core import samples as samples_module
 from particle_gui.core.batch import ImageOutcome
 from particle_gui.core.calibration import UNCALIBRATED, Calibration
@@ -123,7 +124,7 @@ def test_analyse_image_writes_outputs_and_small_previews(tmp_path: Path, monkeyp
     assert len(result.particles) == truth.size
     assert np.median(result.diameters()) == pytest.approx(2 * np.median(truth), rel=0.05)
     assert result.preview.shape == (128, 128) and result.overlay_preview.shape == (128, 128, 3)
-    assert np.all(result.overlay_preview == (255, 255, 0), axis=2).any()  # outlines drawn at preview size
+    assert np.all(result.overlay_preview == OUTLINE_RGBA[:3], axis=2).any()  # outlines drawn at preview size
     assert sorted(p.name for p in result.outcome.outputs) == ["img_labels.tif", "img_overlay.png", "img_particles.csv"]
     assert all(p.exists() for p in result.outcome.outputs)
 

@@ -37,7 +37,7 @@ def test_open_image_runs_the_pipeline_in_the_background(qtbot, disc_tiff):
     result = blocker.args[0]
     assert result.count == 5
     assert controller.current.result is result
-    assert controller.current.outlines.shape == result.labels.shape
+    assert controller.current.layers.outlines.shape == result.labels.shape
 
 
 def test_parameter_change_reruns_only_later_stages(qtbot, disc_tiff):
@@ -110,7 +110,7 @@ def test_each_image_of_a_folder_keeps_its_own_parameters(qtbot, tmp_path):
     second = controller.current
     assert second is not first
     second.params = PipelineParams()
-    with qtbot.waitSignal(controller.paramsReplaced) as blocker:
+    with qtbot.waitSignal(controller.paramsChanged) as blocker:
         controller.step_image(-1)
     assert blocker.args[0].clean.min_area_px == 500.0
 
@@ -185,16 +185,12 @@ def test_the_edits_snapshot_is_copied_once_per_state_and_only_the_last_is_kept(q
     first = controller.current
     first.corrections = corrections = Corrections(first.result.labels)
     corrections.apply(delete_particles(corrections.labels, [1]))
-    snapshot = controller._snapshot(first, corrections)
-    assert controller._snapshot(first, corrections) is snapshot  # a slider drag: no new label copy
+    snapshot = first.run_inputs().corrections
+    assert first.run_inputs().corrections is snapshot  # a slider drag: no new label copy
     assert (snapshot.labels == 1).sum() == 0 and snapshot.labels is not corrections.labels
     corrections.apply(delete_particles(corrections.labels, [2]))
-    newer = controller._snapshot(first, corrections)
+    newer = first.run_inputs().corrections
     assert newer is not snapshot and (newer.labels == 2).sum() == 0
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         assert controller.step_image(1)
-    second = controller.current
-    second.corrections = other = Corrections(second.result.labels)
-    other.apply(delete_particles(other.labels, [3]))
-    controller._snapshot(second, other)
-    assert controller._last_snapshot[0] is other  # the first image's copy is not kept
+    assert first._snapshot is None  # the first image's copy is not kept

@@ -58,8 +58,8 @@ def test_delete_merge_split_add_update_the_result_and_undo_restores_it(editor):
     assert int(added["area"].iloc[0]) == 21 * 21
     assert editor.counts() | {} == {"delete": 1, "merge": 2, "split": 1, "add": 1, "paint": 0, "erase": 0}
     # the displayed outlines follow the labels exactly
-    from particle_gui.core.export import outline_labels
-    assert np.array_equal(app.current.outlines, outline_labels(result.labels))
+    from particle_gui.core.labels import outline_labels
+    assert np.array_equal(app.current.layers.outlines, outline_labels(result.labels))
     for _ in range(4):
         assert editor.undo()
     assert not editor.undo()

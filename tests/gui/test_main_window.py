@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tifffile
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
 
 from particle_gui.gui.main_window import MainWindow
 from tests.gui.conftest import disc_grey
@@ -112,7 +113,8 @@ def test_settings_remember_parameters_and_recent_files(qtbot, disc_tiff, isolate
     first.close()
     second = MainWindow()
     qtbot.addWidget(second)
-    assert second.params_panel.params.split.mode == "none"
+    assert second.controller.params.split.mode == "none"
+    assert second.params_panel.shown_params.split.mode == "none"
     assert second.settings.recent_files[0] == str(disc_tiff)
     assert (isolated_settings / "settings.json").exists()
 
@@ -121,7 +123,8 @@ def test_dragging_the_threshold_line_sets_a_manual_threshold(qtbot, window, disc
     open_and_wait(qtbot, window, disc_tiff)
     with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000) as blocker:
         window.intensity_histogram.thresholdDragged.emit(0.9)  # above every disc (0.8): nothing left
-    assert window.params_panel.params.threshold.method == "manual"
+    assert window.controller.params.threshold.method == "manual"
+    assert window.params_panel.control("threshold", "method").currentText() == "manual"
     assert blocker.args[0].count == 0
 
 
@@ -138,7 +141,8 @@ def test_presets_round_trip_through_the_cli_json(qtbot, window, disc_tiff, tmp_p
     window.controller.runner.wait(5000)
     with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000) as blocker:
         assert window.controller.load_preset(preset)
-    assert window.params_panel.params.clean.min_area_px == 500.0
+    assert window.controller.params.clean.min_area_px == 500.0
+    assert window.params_panel.control("clean", "min_area_px").value() == 500.0
     assert blocker.args[0].count == 3
 
 
@@ -168,3 +172,31 @@ def test_sixteen_bit_image_is_displayed_with_stretched_levels(qtbot, window, tmp
     shown = window.canvas._image_item.image
     assert shown.dtype == np.uint8 and shown.max() >= 250 and shown.min() <= 5
     assert window.controller.current.result.count == 5
+
+
+def test_the_controller_owns_the_parameters_and_the_panel_shows_them(qtbot, window, disc_tiff):
+    open_and_wait(qtbot, window, disc_tiff)
+    control = window.params_panel.control("clean", "min_area_px")
+    with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000):
+        control.setValue(500.0)
+    assert window.controller.params.clean.min_area_px == 500.0
+    assert window.controller.current.params is window.controller.params
+    assert window.params_panel.shown_params is window.controller.params
+    # a value the parameter refuses: reported, nothing changes, the control shows the value in force
+    with qtbot.waitSignal(window.controller.errorOccurred) as blocker:
+        assert not window.controller.set_value("clean", "min_area_px", -4.0)
+    assert "outside" in blocker.args[0] and "unchanged" in blocker.args[0]
+    assert window.controller.params.clean.min_area_px == 500.0 and control.value() == 500.0
+    assert not window.controller.set_method("watershed")
+    assert window.params_panel.findChild(QComboBox, "method").currentText() == "classical"
+
+
+def test_a_panel_alone_reports_changes_and_keeps_showing_what_it_was_given(qtbot):
+    from particle_gui.gui.widgets.params_panel import ParamsPanel
+
+    panel = ParamsPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.valueEdited) as blocker:
+        panel.control("split", "mode").setCurrentText("none")
+    assert blocker.args == ["split", "mode", "none"]
+    assert panel.shown_params.split.mode != "none"  # nobody put it in force

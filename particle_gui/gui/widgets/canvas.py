@@ -9,10 +9,12 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from particle_gui.core.scalebar import ScaleBar
-from particle_gui.core.export import display_image_uint8, outline_labels
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.pipeline import PipelineResult
-from particle_gui.gui.overlay import OVERLAY_MODES, SELECTED_FILL_ALPHA, SELECTED_RGBA, render_overlay_rgba
+from particle_gui.core.render import (
+    OVERLAY_MODES, SELECTED_FILL_ALPHA, SELECTED_RGBA, OverlayLayers, display_image_uint8, overlay_layers,
+    render_overlay_rgba,
+)
 from particle_gui.gui.widgets.edit_tools import CanvasTools
 
 class ImageCanvas(QWidget):
@@ -97,20 +99,19 @@ class ImageCanvas(QWidget):
         self._data_bar_item.setVisible(False)
         self._viewbox.autoRange(padding=0.02)
 
-    def set_result(
-        self, result: PipelineResult | None, outlines: np.ndarray | None = None, prerendered: np.ndarray | None = None
-    ) -> None:
-        """Overlay a result. ``outlines`` (from :func:`outline_labels`) and ``prerendered`` (the
-        plain outline overlay from :func:`render_overlay_rgba`) are computed here if not given."""
+    def set_result(self, result: PipelineResult | None, layers: OverlayLayers | None = None) -> None:
+        """Overlay a result; its ``layers`` (outlines, outline overlay) are rendered here if not given."""
         self._result = result
-        self._prerendered = prerendered
         if result is None:
             self._overlay_item.clear()
             self._selection_item.setVisible(False)
             self._data_bar_item.setVisible(False)
             self._rows_by_id = {}
             return
-        self._outlines = outlines if outlines is not None else outline_labels(result.labels)
+        if layers is None:
+            layers = overlay_layers(result)
+        self._outlines = layers.outlines
+        self._prerendered = layers.outline_rgba
         ids = result.particles["id"].to_numpy()
         self._rows_by_id = {int(i): row for row, i in enumerate(ids)}
         bar = result.data_bar

@@ -59,19 +59,25 @@ SLIDER_MAXIMUM = {"min_area_px": 5000.0, "min_area_nm2": 1e6}
 
 
 class ParamsPanel(QWidget):
-    """One control per parameter; any change emits the complete new :class:`PipelineParams`.
+    """One control per parameter. The panel owns no parameters: it shows the ones it is given
+    (:meth:`show_params`) and reports each change the user makes; the app controller checks
+    the value, puts it in force and shows the panel the outcome.
 
     Signals
     -------
-    paramsEdited(object)
-        The new params after a user change.
+    valueEdited(str, str, object)
+        Group, name and new value of the parameter the user changed.
+    methodChosen(str)
+        The segmentation method the user chose.
     """
 
-    paramsEdited = Signal(object)
+    valueEdited = Signal(str, str, object)
+    methodChosen = Signal(str)
 
     def __init__(self, params: PipelineParams | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._params = params or PipelineParams()
+        #: The params shown (what the controls display; the controller owns the params in force).
+        self._shown = params or PipelineParams()
         self._pixel_size_nm: float | None = None
         self._controls: dict[tuple[str, str], QWidget] = {}
         self._rows: dict[tuple[str, str], tuple[QLabel, QWidget]] = {}
@@ -90,7 +96,7 @@ class ParamsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
-        self.set_params(self._params)
+        self.show_params(self._shown)
 
     # --- building -----------------------------------------------------------------------------
 
@@ -106,16 +112,14 @@ class ParamsPanel(QWidget):
         return box
 
     def _on_method_changed(self, method: str) -> None:
-        if self._updating or method == self._params.method:
+        if self._updating or method == self._shown.method:
             return
-        self._params = dataclasses.replace(self._params, method=method)
-        self._update_visibility()
-        self.paramsEdited.emit(self._params)
+        self.methodChosen.emit(method)
 
     def _build_group(self, group: str, title: str) -> QGroupBox:
         box = QGroupBox(title)
         form = QFormLayout(box)
-        stage = getattr(self._params, group)
+        stage = getattr(self._shown, group)
         for spec in dataclasses.fields(stage):
             control = self._make_control(group, spec)
             label = QLabel(spec.metadata.get("label", spec.name))
@@ -158,16 +162,17 @@ class ParamsPanel(QWidget):
     # --- state ----------------------------------------------------------------------------------
 
     @property
-    def params(self) -> PipelineParams:
-        return self._params
+    def shown_params(self) -> PipelineParams:
+        """The params the controls show."""
+        return self._shown
 
     def control(self, group: str, name: str) -> QWidget:
         """The control of one parameter (for tests and keyboard focus)."""
         return self._controls[(group, name)]
 
-    def set_params(self, params: PipelineParams) -> None:
-        """Show ``params`` without emitting ``paramsEdited``."""
-        self._params = params
+    def show_params(self, params: PipelineParams) -> None:
+        """Show ``params`` (emits nothing)."""
+        self._shown = params
         self._updating = True
         try:
             self._method.setCurrentText(params.method)
@@ -177,20 +182,21 @@ class ParamsPanel(QWidget):
                     control.setChecked(bool(value))
                 elif isinstance(control, QComboBox):
                     control.setCurrentText(str(value))
-                else:
+                elif control.value() != value:
                     control.setValue(value)
         finally:
             self._updating = False
         self._update_visibility()
+        self.set_pixel_size(self._pixel_size_nm)
 
     def set_pixel_size(self, pixel_size_nm: float | None) -> None:
         """Show sizes in pixels together with their calibrated value."""
         self._pixel_size_nm = pixel_size_nm
         for (group, name), (label, _) in self._rows.items():
-            spec = {f.name: f for f in dataclasses.fields(getattr(self._params, group))}[name]
+            spec = {f.name: f for f in dataclasses.fields(getattr(self._shown, group))}[name]
             text = spec.metadata.get("label", name)
             unit = spec.metadata.get("unit", "")
-            value = getattr(getattr(self._params, group), name)
+            value = getattr(getattr(self._shown, group), name)
             if unit == "px" and pixel_size_nm:
                 text += f" ({value * pixel_size_nm:.3g} nm)"
             elif unit == "px²" and pixel_size_nm:
@@ -200,29 +206,19 @@ class ParamsPanel(QWidget):
             label.setText(text)
 
     def _on_control_changed(self, group: str, name: str, value) -> None:
-        if self._updating:
+        if self._updating or getattr(getattr(self._shown, group), name) == value:
             return
-        stage = getattr(self._params, group)
-        if getattr(stage, name) == value:
-            return
-        try:
-            new_stage = dataclasses.replace(stage, **{name: value})
-        except Exception:  # a value outside the metadata range: keep the old params
-            return
-        self._params = dataclasses.replace(self._params, **{group: new_stage})
-        self._update_visibility()
-        self.set_pixel_size(self._pixel_size_nm)
-        self.paramsEdited.emit(self._params)
+        self.valueEdited.emit(group, name, value)
 
     def _update_visibility(self) -> None:
         for group, methods in METHOD_GROUPS.items():
-            self._groups[group].setVisible(self._params.method in methods)
+            self._groups[group].setVisible(self._shown.method in methods)
         for (group, name), (label, control) in self._rows.items():
             rule = DEPENDS_ON.get((group, name))
             visible = True
             if rule is not None:
                 key, allowed = rule
-                visible = getattr(getattr(self._params, group), key) in allowed
+                visible = getattr(getattr(self._shown, group), key) in allowed
             label.setVisible(visible)
             control.setVisible(visible)
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.shape_classes import PENDING
-from particle_gui.gui.overlay import shape_legend
+from particle_gui.core.render import shape_legend
 
 
 def shape_legend_html(result: PipelineResult | None) -> str:

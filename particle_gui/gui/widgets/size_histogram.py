@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLay
 
 from particle_gui.core.pipeline import PipelineResult
 from particle_gui.core.shape_classes import CLASS_COLUMN, UNCLASSIFIED, class_order
-from particle_gui.gui.overlay import shape_class_rgb
+from particle_gui.core.render import shape_class_rgb
 
 #: Bin settings: 0 means numpy's "auto" rule, capped at ``MAX_AUTO_BINS``.
 AUTO_BINS = 0
