@@ -1,9 +1,9 @@
-"""Make the application icons from ``resources/particle_gui.png`` (the one source image).
+"""Make the application icons from ``particle_gui/resources/particle_gui.png`` (the one source
+image, also the window icon of a pip-installed or frozen app: package data).
 
-Writes ``resources/particle_gui.ico`` (Windows: executable, installer, file association),
-``resources/particle_gui.icns`` (macOS ``.app``) and ``particle_gui/resources/particle_gui.png``
-(package data: the window icon of a pip-installed or frozen app). The outputs are committed;
-run this again after changing the PNG::
+Writes ``resources/particle_gui.ico`` (Windows: executable, installer, file association) and
+``resources/particle_gui.icns`` (macOS ``.app``). The outputs are committed; run this again
+after changing the PNG::
 
     python packaging/make_icons.py          # write the icons
     python packaging/make_icons.py --check  # exit 1 when an output is missing or stale
@@ -19,10 +19,9 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "resources" / "particle_gui.png"
+SOURCE = ROOT / "particle_gui" / "resources" / "particle_gui.png"
 ICO = ROOT / "resources" / "particle_gui.ico"
 ICNS = ROOT / "resources" / "particle_gui.icns"
-PACKAGE_PNG = ROOT / "particle_gui" / "resources" / "particle_gui.png"
 ICO_SIZES_PX = (16, 20, 24, 32, 40, 48, 64, 128, 256)
 
 
@@ -37,7 +36,7 @@ def icon_files(source: Path = SOURCE) -> dict[Path, bytes]:
     image.save(ico, format="ICO", sizes=[(size, size) for size in ICO_SIZES_PX])
     icns = io.BytesIO()
     image.save(icns, format="ICNS")  # every Apple size up to the source's (16 ... 512 px)
-    return {ICO: ico.getvalue(), ICNS: icns.getvalue(), PACKAGE_PNG: source.read_bytes()}
+    return {ICO: ico.getvalue(), ICNS: icns.getvalue()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import asdict, dataclass, field
@@ -92,13 +93,19 @@ class Summary:
 _SUMMARY_LOCK = threading.Lock()
 
 
-def summarise(*args, **kwargs) -> Summary:
-    """Summarise a size distribution (thread-safe wrapper of :func:`_summarise`, same arguments)."""
-    with _SUMMARY_LOCK:
-        return _summarise(*args, **kwargs)
+def _one_at_a_time(function):
+    """Run ``function`` under :data:`_SUMMARY_LOCK` (its signature and docstring kept)."""
+
+    @functools.wraps(function)
+    def locked(*args, **kwargs):
+        with _SUMMARY_LOCK:
+            return function(*args, **kwargs)
+
+    return locked
 
 
-def _summarise(
+@_one_at_a_time
+def summarise(
     diameters: np.ndarray,
     params: SummaryParams = SummaryParams(),
     *,

@@ -6,16 +6,15 @@ label smoothing 0.1) take about 20-25 minutes::
 
     nice -n 19 python -m training.shapes.train --out training/shapes/models
 
-Writes ``shape_classifier.keras`` (kept for the ONNX-vs-Keras test), ``shape_classifier.onnx``
-and ``shape_classifier.json`` (class names, crop size and fill, input layout), and copies the
-ONNX model and JSON into ``particle_gui/models/`` unless ``--no-install``.
+Writes ``shape_classifier.keras`` (kept for the ONNX-vs-Keras test) to ``--out`` and the shipped
+``shape_classifier.onnx`` and ``shape_classifier.json`` (class names, crop size and fill, input
+layout) to ``particle_gui/models/`` (to ``--out`` with ``--no-install``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -83,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--smoothing", type=float, default=0.1, help="label smoothing")
-    parser.add_argument("--no-install", action="store_true", help="do not copy into particle_gui/models")
+    parser.add_argument("--no-install", action="store_true",
+                        help="write the ONNX model and its JSON to --out instead of particle_gui/models")
     args = parser.parse_args(argv)
 
     import keras
@@ -116,13 +116,11 @@ def main(argv: list[str] | None = None) -> None:
     final = build_model()  # without the optimizer state: a smaller .keras file
     final.set_weights(model.get_weights())
     final.save(args.out / f"{MODEL_NAME}.keras")
-    export_onnx(final, args.out / f"{MODEL_NAME}.onnx")
-    (args.out / f"{MODEL_NAME}.json").write_text(json.dumps(metadata(CROP_SIZE), indent=2) + "\n")
-    if not args.no_install:
-        target = ROOT / "particle_gui/models"
-        target.mkdir(exist_ok=True)
-        for suffix in (".onnx", ".json"):
-            shutil.copyfile(args.out / f"{MODEL_NAME}{suffix}", target / f"{MODEL_NAME}{suffix}")
+    # The shipped model lives in the package only (one copy in the repository).
+    target = args.out if args.no_install else ROOT / "particle_gui/models"
+    target.mkdir(exist_ok=True)
+    export_onnx(final, target / f"{MODEL_NAME}.onnx")
+    (target / f"{MODEL_NAME}.json").write_text(json.dumps(metadata(CROP_SIZE), indent=2) + "\n")
     print(f"done in {time.perf_counter() - start:.0f} s; params {model.count_params()}", flush=True)
 
 
