@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import particle_gui
-from particle_gui.gui.errors import configure_logging
+from particle_gui.desktop.logs import configure_logging
 
 
 def _configure_logging() -> None:
@@ -88,5 +88,5 @@ def main(argv: list[str] | None = None) -> int:
         window.controller.open_folder(target) if target.is_dir() else window.controller.open_image(target)
     unattended = args.quit_after is not None or args.screenshot is not None or args.startup_report is not None
     if not unattended:  # corrections a crash left behind: offered once the window is up
-        QTimer.singleShot(0, window.edit_actions.offer_recovery)
+        QTimer.singleShot(0, window.edit_menu.offer_recovery)
     return app.exec()

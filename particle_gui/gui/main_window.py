@@ -25,12 +25,12 @@ from particle_gui.core.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.render import OVERLAY_MODES
 from particle_gui.gui.calibration_menu import CalibrationMenu
-from particle_gui.gui.autosave import Autosaver
+from particle_gui.desktop.autosave import Autosaver
 from particle_gui.gui.controller import AppController
-from particle_gui.gui.edit_actions import EditActions
-from particle_gui.gui.editing import Editor
+from particle_gui.gui.edit_menu import EditMenu
+from particle_gui.gui.editor import Editor
 from particle_gui.gui.report_runner import ReportRunner
-from particle_gui.gui.settings import Settings
+from particle_gui.desktop.settings import Settings
 from particle_gui.gui.widgets.canvas import ImageCanvas
 from particle_gui.gui.widgets.file_list import FileListWidget
 from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidget
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.report_runner.failed.connect(self._on_report_failed)
         self._build_actions()
         self.editor = Editor(self.controller, autosaver)
-        self.edit_actions = EditActions(self, self.editor)
+        self.edit_menu = EditMenu(self, self.editor)
         self._connect()
         self._restore_layout()
         if not self.settings.window_geometry:

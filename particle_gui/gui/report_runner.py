@@ -11,7 +11,7 @@ from particle_gui.core.errors import CancelledError, ParticleGuiError
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.report import ReportResult, build_report
 from particle_gui.core.samples import samples_from_folder
-from particle_gui.gui.errors import describe_exception
+from particle_gui.desktop.logs import describe_exception
 
 
 class ReportRunner(QObject):

@@ -23,7 +23,7 @@ from particle_gui.core.document import RunInputs
 from particle_gui.core.errors import CancelledError
 from particle_gui.core.reconcile import CorrectedRun
 from particle_gui.core.render import OverlayLayers, overlay_layers
-from particle_gui.gui.errors import configure_logging, describe_exception
+from particle_gui.desktop.logs import configure_logging, describe_exception
 
 #: A request waits this long for a newer one before it starts. Zero: an idle runner starts at
 #: once, and requests arriving while a run is in flight are merged anyway (only the newest

@@ -2,6 +2,8 @@
 and by the import-linter contract in pyproject.toml when import-linter is installed."""
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,9 +40,14 @@ def test_importing_every_core_module_loads_no_gui_toolkit():
 def test_import_linter_contract_is_kept():
     executable = shutil.which("lint-imports")
     if executable is None:
+        if os.environ.get("CI") == "true":  # the [test] extra installs it: CI must run the contracts
+            pytest.fail("import-linter is not installed")
         pytest.skip("import-linter is not installed")
     completed = subprocess.run(
         [executable, "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "KEPT" in completed.stdout
+    # every contract of pyproject.toml was read and kept: Qt-free engine and desktop logic, the
+    # layers cli > gui > desktop > core, widgets never reaching for the controller
+    kept = re.search(r"Contracts: (\d+) kept, 0 broken", completed.stdout)
+    assert kept is not None and int(kept.group(1)) >= 4, completed.stdout

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from particle_gui.gui.autosave import Autosaver, pending_recoveries
+from particle_gui.desktop.autosave import Autosaver, pending_recoveries
 from particle_gui.gui.main_window import MainWindow
 from tests.gui.conftest import disc_grey
 
@@ -83,7 +83,7 @@ def test_kill_minus_nine_during_editing_loses_nothing(qtbot, tmp_path, isolated_
     window = MainWindow(autosaver=Autosaver(isolated_settings / "recovery"))
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000) as blocker:
-        assert window.edit_actions.offer_recovery(ask=False) == 1
+        assert window.edit_menu.offer_recovery(ask=False) == 1
     assert np.array_equal(blocker.args[0].labels, expected)
     assert window.controller.current.result.count == 5  # 5 discs - 1 deleted - 1 merged + 1 split + 1 brushed
     assert window.editor.can_redo  # the undone polygon is still one redo away

@@ -64,27 +64,27 @@ def count(win):
 
 
 def test_delete_by_click_and_by_key_then_undo_with_ctrl_z(qtbot, window):
-    window.edit_actions.tool_actions["delete"].trigger()
+    window.edit_menu.tool_actions["delete"].trigger()
     assert window.canvas.tools.tool == "delete"
     click(qtbot, window, 50, 128)
     assert count(window) == 4 and label_at(window, 50) == 0
     assert window.count_label.text() == "4 particles"
     assert window.particle_table.row_count() == 4
     assert window.size_histogram.bin_counts.sum() == 4
-    assert "1 deleted" in window.edit_actions.counts_label.text()
+    assert "1 deleted" in window.edit_menu.counts_label.text()
     # select tool: click one, Shift+click another, then the Delete key deletes both at once
-    window.edit_actions.tool_actions["select"].trigger()
+    window.edit_menu.tool_actions["select"].trigger()
     click(qtbot, window, 100, 128)
     click(qtbot, window, 150, 128, Qt.KeyboardModifier.ShiftModifier)
     assert len(window.controller.selection) == 2
-    window.edit_actions.delete_action.trigger()
+    window.edit_menu.delete_action.trigger()
     assert count(window) == 2
     window.canvas._view.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert count(window) == 4
-    window.edit_actions.undo_action.trigger()
-    assert count(window) == 5 and not window.edit_actions.undo_action.isEnabled()
-    window.edit_actions.redo_action.trigger()
+    window.edit_menu.undo_action.trigger()
+    assert count(window) == 5 and not window.edit_menu.undo_action.isEnabled()
+    window.edit_menu.redo_action.trigger()
     assert count(window) == 4
 
 
@@ -92,17 +92,17 @@ def test_box_select_and_merge_by_drag(qtbot, window):
     drag(qtbot, window, [(30, 90), (120, 110), (170, 170)], Qt.KeyboardModifier.ShiftModifier)
     assert set(window.controller.selection) == {label_at(window, 50), label_at(window, 100), label_at(window, 150)}
     window.controller.select([])
-    window.edit_actions.tool_actions["merge"].trigger()
+    window.edit_menu.tool_actions["merge"].trigger()
     drag(qtbot, window, [(200, 128), (225, 128), (250, 128)])
     assert count(window) == 4 and label_at(window, 200) == label_at(window, 250)
-    window.edit_actions.merge_action.setEnabled(True)
+    window.edit_menu.merge_action.setEnabled(True)
     window.controller.select([label_at(window, 50), label_at(window, 100)])
-    window.edit_actions.merge_action.trigger()
+    window.edit_menu.merge_action.trigger()
     assert count(window) == 3
 
 
 def test_knife_seeds_polygon_freehand_fill_brush_and_eraser(qtbot, window):
-    actions = window.edit_actions.tool_actions
+    actions = window.edit_menu.tool_actions
     actions["knife"].trigger()
     drag(qtbot, window, [(250, 95), (250, 128), (250, 161)])
     assert count(window) == 6 and label_at(window, 240) != label_at(window, 260)
@@ -121,7 +121,7 @@ def test_knife_seeds_polygon_freehand_fill_brush_and_eraser(qtbot, window):
     drag(qtbot, window, [(60, 200), (90, 200), (90, 230), (60, 230), (60, 202)])
     assert label_at(window, 75, 215) > 0 and count(window) == 9
     actions["brush"].trigger()
-    window.edit_actions.brush_size.setValue(4)
+    window.edit_menu.brush_size.setValue(4)
     drag(qtbot, window, [(150, 220), (170, 220), (190, 220)])
     assert label_at(window, 170, 220) > 0 and count(window) == 10
     actions["eraser"].trigger()
@@ -135,7 +135,7 @@ def test_knife_seeds_polygon_freehand_fill_brush_and_eraser(qtbot, window):
     steps = len(window.editor.corrections.history.steps()[0])
     assert steps == 8  # knife, seeds, polygon, freehand, brush, eraser, delete, fill: one step each
     for _ in range(steps):
-        window.edit_actions.undo_action.trigger()
+        window.edit_menu.undo_action.trigger()
     assert count(window) == 5
 
 
@@ -151,7 +151,7 @@ def test_export_records_the_hand_edits(qtbot, window, tmp_path):
 
 def test_session_saved_from_the_window_and_reopened(qtbot, window, tmp_path):
     window.editor.delete([label_at(window, 50)])
-    assert window.edit_actions.save_session(tmp_path / "a.pgsession")
+    assert window.edit_menu.save_session(tmp_path / "a.pgsession")
     labels = window.controller.current.result.labels.copy()
     window.editor.discard()
     window.controller.runner.wait()
@@ -159,4 +159,4 @@ def test_session_saved_from_the_window_and_reopened(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.controller.resultChanged, timeout=10_000):
         assert window.editor.open_session(tmp_path / "a.pgsession")
     assert np.array_equal(window.controller.current.result.labels, labels)
-    assert window.edit_actions.undo_action.isEnabled()
+    assert window.edit_menu.undo_action.isEnabled()

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from particle_gui.gui.autosave import Autosaver, journal_for, pending_recoveries
+from particle_gui.desktop.autosave import Autosaver, journal_for, pending_recoveries
 from particle_gui.gui.controller import AppController
-from particle_gui.gui.editing import Editor
+from particle_gui.gui.editor import Editor
 from tests.gui.conftest import disc_grey
 
 # disc_grey(width=300): 5 discs of diameter 20, 20, 30, 30, 40 px on row 128, at x = 50, 100, ... 250.

@@ -16,14 +16,17 @@ import pytest
 import particle_gui
 from particle_gui.core.errors import ExportError
 from particle_gui.core.export import atomic_write_bytes, atomic_write_text
-from particle_gui.gui.settings import Settings
+from particle_gui.desktop.settings import Settings
 from particle_gui.paths import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = Path(particle_gui.__file__).resolve().parent
 #: Modules that write user files; every write must go through ``atomic_write_bytes``.
-WRITERS = ["core/export.py", "core/report.py", "core/report_pdf.py", "core/batch.py", "gui/settings.py",
-           "gui/controller.py"]
+WRITERS = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py"))
+#: Files that write on purpose without the helper: the edit journal appends to an open file (one
+#: record per edit; a torn last record is dropped on replay), and the app's --startup-report and
+#: --screenshot options (benchmarks and documentation only).
+DIRECT_WRITERS = {"core/journal.py", "gui/app.py"}
 #: Calls that write to a file when their first argument is a path rather than a buffer or writer.
 PATH_WRITERS = {"to_csv", "to_excel", "imwrite", "savefig", "save", "ExcelWriter", "PdfPages"}
 #: Names of in-memory targets (buffers, open writers, figures) those calls may take.
@@ -54,9 +57,13 @@ def direct_writes(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", WRITERS)
+@pytest.mark.parametrize("module", [m for m in WRITERS if m not in DIRECT_WRITERS])
 def test_writers_write_only_through_the_atomic_helper(module):
     assert direct_writes((PACKAGE / module).read_text(encoding="utf-8")) == []
+
+
+def test_every_module_is_checked():
+    assert len(WRITERS) > 60 and "core/export.py" in WRITERS and "desktop/settings.py" in WRITERS
 
 
 def test_the_check_catches_a_direct_write():

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 
 from benchmarks.bad_inputs import as_uint8, scene
 from particle_gui.core.params import PipelineParams
-from particle_gui.gui import errors as gui_errors
-from particle_gui.gui.errors import configure_logging, describe_exception, log_file
+from particle_gui.desktop import logs as gui_errors
+from particle_gui.desktop.logs import configure_logging, describe_exception, log_file
 from tests.gui.conftest import window  # noqa: F401 (the shared main-window fixture)
 from tests.robustness.conftest import EXCEPTION_NAME
 

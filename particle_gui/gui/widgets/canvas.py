@@ -15,7 +15,7 @@ from particle_gui.core.render import (
     OVERLAY_MODES, SELECTED_FILL_ALPHA, SELECTED_RGBA, OverlayLayers, display_image_uint8, overlay_layers,
     render_overlay_rgba,
 )
-from particle_gui.gui.widgets.edit_tools import CanvasTools
+from particle_gui.gui.widgets.canvas_tools import CanvasTools
 
 class ImageCanvas(QWidget):
     """Zoomable, pannable view of one image with its particles.

@@ -1,4 +1,5 @@
-"""The correction layer's actions in the main window: tools, undo/redo, sessions, recovery."""
+"""The Edit menu and toolbar of the main window: the canvas tools, undo/redo, sessions, recovery
+(actions only; the :class:`Editor` changes the labels)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSpinBox, QToolBar
 
 from particle_gui.core.session import SESSION_SUFFIX
-from particle_gui.gui.autosave import journal_for, pending_recoveries
-from particle_gui.gui.editing import BRUSH_RADIUS_RANGE, Editor
-from particle_gui.gui.widgets.edit_tools import TOOLS
+from particle_gui.desktop.autosave import journal_for, pending_recoveries
+from particle_gui.gui.editor import BRUSH_RADIUS_RANGE, Editor
+from particle_gui.gui.widgets.canvas_tools import TOOLS
 
 SESSION_FILTER = f"particle_gui sessions (*{SESSION_SUFFIX});;All files (*)"
 
@@ -24,7 +25,7 @@ def describe_counts(counts: dict[str, int]) -> str:
     return "Hand edits: " + ", ".join(parts) if parts else ""
 
 
-class EditActions(QObject):
+class EditMenu(QObject):
     """Builds the Edit menu, the Tools toolbar and the session actions of a main window."""
 
     def __init__(self, window, editor: Editor) -> None:

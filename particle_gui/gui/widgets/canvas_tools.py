@@ -1,7 +1,7 @@
 """Mouse tools of the image canvas for hand corrections: they turn clicks and drags into gestures.
 
 The tools only describe what the user drew, in image coordinates (x = column, y = row); the
-editor (:mod:`particle_gui.gui.editing`) changes the labels. Left-button events are taken
+editor (:mod:`particle_gui.gui.editor`) changes the labels. Left-button events are taken
 over by the active tool; the wheel zooms and the middle button pans in every tool.
 """
 

@@ -26,7 +26,7 @@ from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, repl
 from particle_gui.core.loading import load_image
 from particle_gui.core.labels import union_box
 from particle_gui.core.session import file_sha256, load_session, save_session
-from particle_gui.gui.autosave import Autosaver, journal_for
+from particle_gui.desktop.autosave import Autosaver, journal_for
 from particle_gui.gui.controller import AppController
 
 log = logging.getLogger(__name__)
