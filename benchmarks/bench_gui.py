@@ -49,7 +49,7 @@ def measure_window(path: Path, steps: int) -> dict:
     from particle_gui.gui.main_window import MainWindow
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # held so the application lives until the end
     window = MainWindow()
     window.show()
     tune_garbage_collector()  # as particle_gui.gui.app.main does

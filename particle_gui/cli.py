@@ -1,5 +1,7 @@
-"""Command line: ``particle-gui analyze`` for batch analysis, ``particle-gui report`` for a
-multi-sample report; ``particle-gui [IMAGE]`` opens the GUI.
+"""The ``particle-gui`` command line: batch analysis, multi-sample reports and the GUI.
+
+``particle-gui analyze`` runs a batch analysis, ``particle-gui report`` builds a multi-sample report;
+``particle-gui [IMAGE]`` opens the GUI.
 
 Exit codes: 0 every image analysed, 1 at least one image failed (or results could not be
 written), 2 the command line was wrong, 130 interrupted.
@@ -28,7 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _length_nm(text: str) -> float:
-    """argparse type for lengths with a unit, e.g. ``2.5nm`` or ``0.2um``."""
+    """Argparse type for lengths with a unit, e.g. ``2.5nm`` or ``0.2um``."""
     try:
         return parse_length_nm(text)
     except CalibrationError as exc:
@@ -196,7 +198,8 @@ def _make_out_dir(args: argparse.Namespace) -> Path:
 def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
-    from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, find_inputs, images_in_folder, run_batch
+    from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, run_batch
+    from particle_gui.core.inputs import find_inputs, images_in_folder
     from particle_gui.core.loading import IMAGE_SUFFIXES
 
     analyze_parser: argparse.ArgumentParser = args.subparser
@@ -243,7 +246,7 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
-    from particle_gui.core.batch import images_in_folder
+    from particle_gui.core.inputs import images_in_folder
     from particle_gui.core.loading import IMAGE_SUFFIXES
     from particle_gui.core.samples import samples_from_folder
 

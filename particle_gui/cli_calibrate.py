@@ -19,6 +19,7 @@ from particle_gui.core.errors import ParticleGuiError
 
 
 def add_parser(commands, length_type, prog: str) -> argparse.ArgumentParser:
+    """Add the ``calibrate`` subcommand to ``commands``; ``length_type`` parses lengths such as ``100nm``."""
     parser = commands.add_parser(
         "calibrate",
         help="measure a reference standard (spheres of certified size, or a grating) and save a calibration profile",
@@ -41,6 +42,7 @@ def add_parser(commands, length_type, prog: str) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, prog: str) -> int:
+    """Run ``calibrate``: list the profiles, or measure a standard and save its profile; return the exit code."""
     from particle_gui.core.profiles import load_profiles, save_profiles
     from particle_gui.paths import profiles_path
 

@@ -14,11 +14,13 @@ PROFILES_NAME = "calibration_profiles.json"
 
 
 def config_dir() -> Path:
+    """The user's config folder of the app, or ``PARTICLE_GUI_CONFIG_DIR`` when it is set."""
     override = os.environ.get("PARTICLE_GUI_CONFIG_DIR")
     return Path(override) if override else Path(user_config_dir("particle_gui", appauthor=False))
 
 
 def log_dir() -> Path:
+    """The user's log folder of the app, or ``logs`` in ``PARTICLE_GUI_CONFIG_DIR`` when it is set."""
     override = os.environ.get("PARTICLE_GUI_CONFIG_DIR")
     return Path(override) / "logs" if override else Path(user_log_dir("particle_gui", appauthor=False))
 

@@ -23,7 +23,8 @@ from skimage.segmentation import find_boundaries
 import particle_gui
 from particle_gui.core.render import OUTLINE_RGBA
 from particle_gui.cli import main
-from particle_gui.core.batch import find_inputs, run_batch, unique_stems
+from particle_gui.core.batch import run_batch
+from particle_gui.core.inputs import find_inputs, unique_stems
 from particle_gui.core.errors import ExportError
 from particle_gui.core.export import atomic_write_bytes, write_labels_tiff
 from particle_gui.core.params import PipelineParams

@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout-scenes", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", type=Path, help="continue from this checkpoint's weights (same settings)")
+    parser.add_argument("--initial-epoch", type=int, default=0,
+                        help="with --resume: epochs already run (the learning-rate schedule goes on from there)")
     args = parser.parse_args(argv)
 
     started = time.time()
@@ -70,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, total_steps, alpha=0.02,
                                                       warmup_target=None)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_loss())
+    if args.resume:
+        # Weights only: Adam's moments start afresh, the schedule goes on from the epochs already run.
+        model.load_weights(str(args.resume))
+        model.optimizer.build(model.trainable_variables)
+        model.optimizer.iterations.assign(args.initial_epoch * args.steps_per_epoch)
     args.out.mkdir(parents=True, exist_ok=True)
     budget_s = args.minutes * 60.0
 
@@ -80,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
                 self.model.stop_training = True
 
     history = model.fit(
-        data.batches(fit, synthetic, args.batch_size, args.seed),
+        # A resumed run draws new batches (its own seed), not the first epochs' again.
+        data.batches(fit, synthetic, args.batch_size, args.seed + 1000 * args.initial_epoch),
         steps_per_epoch=args.steps_per_epoch,
         epochs=args.epochs,
+        initial_epoch=args.initial_epoch,
         validation_data=(np.concatenate([x_real, x_syn]), np.concatenate([y_real, y_syn])),
         validation_batch_size=8,
         verbose=2,

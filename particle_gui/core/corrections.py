@@ -14,7 +14,8 @@ import pandas as pd
 from scipy import ndimage
 
 from particle_gui.core.stages import edge_weights
-from particle_gui.core.edits import EDIT_KINDS, DEFAULT_UNDO_STEPS, EditHistory, EditStep, LabelDelta
+from particle_gui.core.edits import LabelDelta
+from particle_gui.core.history import DEFAULT_UNDO_STEPS, EDIT_KINDS, EditHistory, EditStep
 from particle_gui.core.labels import Box, particle_boxes, union_box
 from particle_gui.core.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.pipeline import PipelineResult
@@ -101,8 +102,10 @@ class Corrections:
         )
 
     def _changed(self, deltas: list[LabelDelta]) -> np.ndarray:
-        """Update the boxes of the ids these deltas touched (their pixels moved only inside the
-        deltas' boxes and their old boxes)."""
+        """Update the boxes of the ids these deltas touched; returns those ids.
+
+        Their pixels moved only inside the deltas' boxes and their old boxes.
+        """
         self.version += 1
         ids = np.unique(np.concatenate([d.touched_ids() for d in deltas])).astype(np.int64)
         if ids.size == 0:
@@ -179,10 +182,12 @@ def remeasure(
     intensity_scale: float = 1.0,
     summary_fits: bool = True,
 ) -> PipelineResult:
-    """The result after an edit: the touched particles measured (and shape-classified) again,
-    the rest kept. With ``summary_fits=False`` the summary's counts and percentiles are new and
-    its costly parts (bootstrap intervals, log-normal fit, families) are the previous ones,
-    to be replaced by a full :func:`table_summary` a moment later."""
+    """The result after an edit: the touched particles measured (and shape-classified) again, the rest kept.
+
+    With ``summary_fits=False`` the summary's counts and percentiles are new and its costly parts
+    (bootstrap intervals, log-normal fit, families) are the previous ones, to be replaced by a full
+    :func:`table_summary` a moment later.
+    """
     touched = np.asarray(touched, dtype=np.int64)
     table = result.particles
     kept = table[~np.isin(table["id"].to_numpy(), touched)]

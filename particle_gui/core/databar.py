@@ -91,9 +91,12 @@ def _row_modes(rows_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _two_tone(rows_u8: np.ndarray, colour: int) -> np.ndarray:
-    """Per row, the fraction of pixels that are the strip's colour (+-2) or its ink (+-10 of the
-    commonest value far from the colour): near 1 for strip rows, text rows and frame lines, low
-    for specimen rows, whose greys are continuous."""
+    """Per row, the fraction of pixels that are the strip's colour or its ink.
+
+    The colour is matched within +-2, the ink within +-10 of the commonest value far from the colour.
+    The fraction is near 1 for strip rows, text rows and frame lines, and low for specimen rows, whose
+    greys are continuous.
+    """
     out = np.zeros(rows_u8.shape[0])
     for i, row in enumerate(rows_u8.astype(np.int16)):
         near = np.abs(row - colour) <= 2

@@ -22,8 +22,10 @@ NANO_LIMIT_NM = 100.0
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
-    """Quantiles of ``values`` under ``weights``: the value where the weighted cumulative
-    distribution reaches ``q`` (linear between the midpoints of each value's weight).
+    """Quantiles of ``values`` under ``weights``.
+
+    A quantile is the value where the weighted cumulative distribution reaches ``q`` (linear between
+    the midpoints of each value's weight).
 
     >>> float(weighted_quantile(np.array([1.0, 2.0, 3.0]), np.ones(3), 0.5))
     2.0

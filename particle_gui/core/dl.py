@@ -1,5 +1,6 @@
-"""Deep-learning segmentation: a U-Net's background / interior / border probabilities and particle
-cores, run with onnxruntime.
+"""Deep-learning segmentation: a U-Net's background / interior / border probabilities and particle cores.
+
+The U-Net is run with onnxruntime.
 
 The network (trained by ``training/train_unet.py``, exported to ONNX) works best when particles
 are as wide as in training (``trained_diameter_range_px`` in the model's JSON). The image is

@@ -197,9 +197,11 @@ class ImageDocument:
         return self.corrections
 
     def show_edit(self, deltas: list[LabelDelta], touched: np.ndarray) -> PipelineResult:
-        """After ``deltas`` changed the corrections: re-measure the touched particles, redraw the
-        overlay inside the edit's box; returns the new result (counts and percentiles new, the
-        summary's fits and intervals those of before until :func:`table_summary` replaces them)."""
+        """After ``deltas`` changed the corrections, re-measure the touched particles and redraw the overlay.
+
+        The overlay is redrawn inside the edit's box only. Returns the new result (counts and percentiles
+        new, the summary's fits and intervals those of before until :func:`table_summary` replaces them).
+        """
         image = self.image
         result = remeasure(self.result, self.corrections, touched, image.grey, intensity_offset=image.intensity_offset,
                            intensity_scale=image.intensity_scale, summary_fits=False)

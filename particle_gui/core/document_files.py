@@ -10,13 +10,15 @@ import numpy as np
 
 from particle_gui.core import batch, export
 from particle_gui.core.document import ImageDocument
-from particle_gui.core.edits import EDIT_KINDS
+from particle_gui.core.history import EDIT_KINDS
 from particle_gui.core.pipeline import complete_shapes
 
 
 def write_document_files(document: ImageDocument, out_dir: str | Path) -> list[Path]:
-    """Write the command line's files for ``document``'s result, its particle table as Excel and
-    a summary JSON (calibration, params, summary, hand-edit counts, warnings); returns the paths.
+    """Write the command line's files for ``document``'s result; returns the paths.
+
+    The files are its particle table as Excel and a summary JSON (calibration, params, summary,
+    hand-edit counts, warnings).
 
     The particle table gains a ``hand_edited`` column; shape classes still pending are computed
     first (exports always carry them).

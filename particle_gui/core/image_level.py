@@ -94,8 +94,9 @@ def agreement_warning(name: str, level: ImageLevel | None) -> str | None:
 
 
 def compare_images(first: ImageLevel | None, second: ImageLevel | None) -> float | None:
-    """Welch's p-value for a difference between two samples' image log-medians (None when
-    either has fewer than :data:`MIN_IMAGES` images).
+    """Welch's p-value for a difference between two samples' image log-medians.
+
+    None when either sample has fewer than :data:`MIN_IMAGES` images.
 
     >>> rng = np.random.default_rng(1)
     >>> a = image_level([rng.lognormal(np.log(20) + rng.normal(0, 0.05), 0.3, 100) for _ in range(10)])

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from particle_gui.core.corrections import Corrections
-from particle_gui.core.edits import EDIT_KINDS, LabelDelta
+from particle_gui.core.edits import LabelDelta
+from particle_gui.core.history import EDIT_KINDS
 
 MAGIC = b"PGJOURNAL1\n"
 _RECORD = struct.Struct("<cb4iq")  # op, kind, box (4 x int32), number of changed pixels

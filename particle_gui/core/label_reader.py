@@ -59,8 +59,9 @@ class LabelReader:
 
 
 def prepare_crop(crop: np.ndarray) -> np.ndarray:
-    """A text crop as the reader sees it: float32 (HEIGHT, W), dark text on a light background, W a
-    multiple of 4 (at least 32).
+    """A text crop as the reader sees it: float32 (HEIGHT, W), dark text on a light background.
+
+    W is a multiple of 4 (at least 32).
 
     The text is the minority of pixels on the far side of Otsu's threshold from the background.
     """

@@ -33,8 +33,10 @@ def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def inner_boundaries(labels: np.ndarray) -> np.ndarray:
-    """Particle pixels with a 4-neighbour of another label: ``find_boundaries(labels, mode="inner")``
-    of scikit-image, with boolean temporaries only (its dilation and erosion copy the labels twice).
+    """Particle pixels with a 4-neighbour of another label.
+
+    The same as ``find_boundaries(labels, mode="inner")`` of scikit-image, with boolean temporaries
+    only (its dilation and erosion copy the labels twice).
 
     >>> labels = np.zeros((4, 5), np.int32); labels[1:3, 1:4] = 1
     >>> inner_boundaries(labels).astype(int).tolist()

@@ -1,5 +1,7 @@
-"""Loading images from disk: TIFF (with instrument metadata), PNG, JPEG, BMP, and the microscope
-files Gatan DM3/DM4, FEI TIA SER, Velox/Berkeley EMD and MRC (read in :mod:`formats`).
+"""Loading images from disk: TIFF (with instrument metadata), PNG, JPEG, BMP and microscope files.
+
+The microscope files are Gatan DM3/DM4, FEI TIA SER, Velox/Berkeley EMD and MRC (read in
+:mod:`formats`).
 
 The original array is kept for display; analysis works on a normalised float32 grey copy.
 """
@@ -76,6 +78,7 @@ class LoadedImage:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, as hexadecimal digits."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -172,8 +172,11 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
 
 
 def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids present, rows (area, cx, cy, mxx, myy, mxy, mean intensity, perimeter, bounding-box width
-    and height) by id, hull features."""
+    """Ids present, feature rows by id, and hull features of the particles in ``labels``.
+
+    The rows are area, cx, cy, mxx, myy, mxy, mean intensity, perimeter, bounding-box width and
+    height.
+    """
     runs = _Runs(labels)
     if runs.ids.size == 0:
         return runs.ids, np.zeros((10, 0)), np.zeros((0, 3))
@@ -328,8 +331,9 @@ def _empty_table(pixel_size_nm: float | None) -> pd.DataFrame:
 
 
 def add_confidence_column(table: pd.DataFrame, labels: np.ndarray, certainty: np.ndarray | None) -> pd.DataFrame:
-    """``table`` with a ``confidence`` column: the mean per-pixel certainty (0-1) over each particle,
-    NaN without a certainty map (see :class:`~particle_gui.core.threshold.ThresholdResult`).
+    """``table`` with a ``confidence`` column: the mean per-pixel certainty (0-1) over each particle.
+
+    The column is NaN without a certainty map (see :class:`~particle_gui.core.threshold.ThresholdResult`).
 
     >>> labels = np.array([[1, 1, 0, 2]]); certainty = np.array([[1.0, 0.5, 0.0, 0.2]], np.float32)
     >>> table = pd.DataFrame({"id": [1, 2]})

@@ -1,5 +1,8 @@
-"""Pixel size from instrument metadata: TIFF tags (Zeiss, FEI/Thermo, ImageJ, resolution tags)
-and the text files Hitachi and JEOL SEMs save beside their images."""
+"""Pixel size from instrument metadata: TIFF tags, and the text files some SEMs save beside images.
+
+The TIFF tags are those of Zeiss, FEI/Thermo and ImageJ, and resolution tags; the text files are
+those Hitachi and JEOL SEMs save beside their images.
+"""
 
 from __future__ import annotations
 
@@ -137,10 +140,10 @@ def _fei(tif: tifffile.TiffFile, page: Any) -> Calibration | None:
 
 
 def _imagej(tif: tifffile.TiffFile, page: Any) -> Calibration | None:
-    """ImageJ/Fiji: ``unit=`` in the ImageJ description plus pixels-per-unit X and Y resolution.
+    r"""ImageJ/Fiji: ``unit=`` in the ImageJ description plus pixels-per-unit X and Y resolution.
 
-    Fiji writes the unit as ``micron``, ``µm``, an escaped ``\\u00B5m``, ``nm``, ``A`` or
-    ``\\u00C5``; ``pixel`` means uncalibrated.
+    Fiji writes the unit as ``micron``, ``µm``, an escaped ``\u00B5m``, ``nm``, ``A`` or
+    ``\u00C5``; ``pixel`` means uncalibrated.
     """
     meta = tif.imagej_metadata
     if not meta or "unit" not in meta:
@@ -162,9 +165,9 @@ def _imagej(tif: tifffile.TiffFile, page: Any) -> Calibration | None:
 
 
 def imagej_unit_nm(unit: str) -> float | None:
-    """Nanometres per ImageJ unit, None for ``pixel`` or an unknown unit.
+    r"""Nanometres per ImageJ unit, None for ``pixel`` or an unknown unit.
 
-    >>> imagej_unit_nm("micron"), imagej_unit_nm("\\u00B5m"), imagej_unit_nm("A")
+    >>> imagej_unit_nm("micron"), imagej_unit_nm("\u00B5m"), imagej_unit_nm("A")
     (1000.0, 1000.0, 0.1)
     """
     text = _UNICODE_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), unit).strip().lower()

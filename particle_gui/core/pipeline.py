@@ -278,9 +278,10 @@ def _result(context: RunContext, calibration: Calibration, ran: tuple[str, ...])
 def complete_shapes(
     result: PipelineResult, grey: np.ndarray, *, should_cancel: Callable[[], bool] | None = None
 ) -> PipelineResult:
-    """``result`` with its "pending" particles shape-classified and the summary's per-class part
-    made again (its fits and intervals depend on the sizes only and are kept). ``result``
-    itself when nothing is pending.
+    """``result`` with its "pending" particles shape-classified; ``result`` itself when nothing is pending.
+
+    The summary's per-class part is made again (its fits and intervals depend on the sizes only and
+    are kept).
     """
     if not result.shapes_pending:
         return result
@@ -317,8 +318,10 @@ def _with_class_summaries(result: PipelineResult, particles: pd.DataFrame) -> Su
 
 
 def particle_class_summaries(result: PipelineResult, particles: pd.DataFrame | None = None) -> tuple[ClassSummary, ...]:
-    """Count, share and D10/D50/D90 per shape class of a particle table (by default the result's,
-    so also after hand edits), in the result's unit; () without a class column."""
+    """Count, share and D10/D50/D90 per shape class of a particle table, in the result's unit.
+
+    The table is the result's by default (so also after hand edits); () without a class column.
+    """
     table = result.particles if particles is None else particles
     column = "ecd_nm" if result.calibration.pixel_size_nm is not None and "ecd_nm" in table.columns else "ecd"
     if CLASS_COLUMN not in table.columns or column not in table.columns:

@@ -91,8 +91,9 @@ def pixel_size_from_spheres(diameters_px: np.ndarray, certified_nm: float) -> tu
 
 
 def pitch_px(grey: np.ndarray) -> tuple[float, dict]:
-    """The period (px) of a grating (lines or a cross grating) from the strongest peak of its
-    power spectrum along each axis, refined to sub-pixel frequency by a parabola through the peak.
+    """The period (px) of a grating (lines or a cross grating) from the strongest peak of its power spectrum.
+
+    The peak is taken along each axis and refined to sub-pixel frequency by a parabola through it.
 
     >>> x = np.arange(512); image = np.tile(0.5 + 0.5 * np.sin(2 * np.pi * x / 16.0), (256, 1))
     >>> round(pitch_px(image)[0], 2)

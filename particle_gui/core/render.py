@@ -122,9 +122,11 @@ def outline_colours(top: int, edge_ids) -> np.ndarray:
 
 
 def overlay_colours(result: PipelineResult, *, mode: str, selection: tuple[int, ...] = ()) -> np.ndarray:
-    """Colour table (max id + 1, 4) of uint8: outlines yellow, particles in random colours, or
-    particles coloured by shape class; edge particles red (not in shape mode), selected ones
-    blue, background transparent."""
+    """Colour table (max id + 1, 4) of uint8 for the overlay.
+
+    Outlines are yellow, particles in random colours or coloured by shape class; edge particles red
+    (not in shape mode), selected ones blue, background transparent.
+    """
     top = int(result.labels.max())
     if mode == "outline":
         colours = outline_colours(top, result.edge_ids)
@@ -177,8 +179,10 @@ def overlay_layers(result: PipelineResult) -> OverlayLayers:
 
 
 def update_layers(layers: OverlayLayers | None, result: PipelineResult, window: Box | None) -> OverlayLayers:
-    """``layers`` brought up to date with ``result.labels`` after a change inside ``window``
-    (rows then columns); arrays are redrawn in that box only (copied first if read-only)."""
+    """``layers`` brought up to date with ``result.labels`` after a change inside ``window``.
+
+    ``window`` is rows then columns; arrays are redrawn in that box only (copied first if read-only).
+    """
     labels = result.labels
     if layers is None or window is None:
         return overlay_layers(result)
@@ -202,8 +206,9 @@ def update_layers(layers: OverlayLayers | None, result: PipelineResult, window: 
 def render_overlay_rgb(
     display_u8: np.ndarray, labels: np.ndarray, *, edge_ids=(), data_bar_first_row: int | None = None
 ) -> np.ndarray:
-    """The grey image with the window's outlines (yellow, edge particles red) and the excluded
-    data bar tinted blue, as RGB for files and reports.
+    """The grey image with the window's outlines and the excluded data bar tinted blue, as RGB.
+
+    Outlines are yellow, edge particles red; the RGB image is for files and reports.
 
     Examples
     --------

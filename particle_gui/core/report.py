@@ -25,7 +25,8 @@ import pandas as pd
 
 import particle_gui
 from particle_gui.core import export
-from particle_gui.core.batch import RECORDED_PACKAGES, BatchReport, recorded_options, unique_stems
+from particle_gui.core.batch import RECORDED_PACKAGES, BatchReport, recorded_options
+from particle_gui.core.inputs import unique_stems
 from particle_gui.core.compare import GroupComparison, comparisons_for, json_safe, stability_warning
 from particle_gui.core.errors import CancelledError, ExportError
 from particle_gui.core.params import PipelineParams
@@ -225,8 +226,10 @@ def build_report(
 
 
 def excel_sheet_names(names: Iterable[str]) -> list[str]:
-    """Valid, unique sheet names for samples: at most 31 characters, none of ``[]:*?/\\``,
-    never "summary" or "comparison" (compared ignoring case, as Excel does).
+    r"""Valid, unique sheet names for samples.
+
+    At most 31 characters, none of ``[]:*?/\``, never "summary" or "comparison" (compared ignoring
+    case, as Excel does).
 
     >>> excel_sheet_names(["A", "summary", "a", "x/y" + "z" * 40])
     ['A', 'summary_2', 'a_2', 'x_yzzzzzzzzzzzzzzzzzzzzzzzzzzzz']
@@ -270,8 +273,11 @@ def write_report_excel(
     path: str | Path, samples: Sequence[SampleData], comparisons: Sequence[GroupComparison],
     verdicts: Sequence[str], warnings: Sequence[str],
 ) -> None:
-    """Write the workbook: "summary" (per-image, then per-sample rows), "comparison" (tests,
-    pairs, then verdicts and warnings) and one sheet per sample with its pooled particles."""
+    """Write the workbook: a "summary" sheet, a "comparison" sheet and one sheet per sample.
+
+    "summary" holds per-image, then per-sample rows; "comparison" the tests, pairs, then verdicts and
+    warnings; each sample's sheet its pooled particles.
+    """
     buffer = io.BytesIO()
     summary = pd.DataFrame(image_rows(samples) + sample_rows(samples))
     table = comparison_table(comparisons)

@@ -17,8 +17,7 @@ Text is embedded as TrueType (``pdf.fonttype`` 42), so it can be searched and ex
 from __future__ import annotations
 
 import io
-import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,25 +29,12 @@ from matplotlib.figure import Figure
 from particle_gui.core.compare import (
     GroupComparison, d50_ci_halfwidth_percent, format_change, format_length, format_number, format_p,
 )
+from particle_gui.core.report_layout import (
+    MARGIN, RC, draw_table, new_page, range_text, short_name, with_ci, write_lines,
+)
 from particle_gui.core.samples import ImageRecord, SampleData
 
-PAGE_SIZE_IN = (11.69, 8.27)  # A4 landscape
-RC = {
-    "pdf.fonttype": 42,
-    "font.family": "DejaVu Sans",
-    "font.size": 8,
-    "axes.titlesize": 9,
-    "axes.labelsize": 8,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "legend.fontsize": 7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
 MAX_HISTOGRAM_BINS = 60
-MAX_TABLE_ROWS = 14
-_LINE_IN = 1.45 / 72  # line height per point of font size, in inches
-_MARGIN = 0.045  # left/right margin, fraction of the page width
 Step = Callable[[str], None]
 
 
@@ -124,73 +110,8 @@ class _Pages:
         self.pdf.savefig(fig)
 
 
-def _page(title: str, subtitle: str = "") -> Figure:
-    fig = Figure(figsize=PAGE_SIZE_IN)
-    fig.text(_MARGIN, 0.955, title, fontsize=15, fontweight="bold", va="top")
-    if subtitle:
-        fig.text(_MARGIN, 0.912, subtitle, fontsize=8.5, va="top", color="0.25")
-    return fig
-
-
-def _lines(
-    fig: Figure, x: float, y: float, lines: Sequence[str], *, width: float, size: float = 8.5,
-    heading: str | None = None, colour: str = "black", bottom: float = 0.05,
-) -> float:
-    """Write wrapped lines from figure position (x, y) downwards; return the next free y.
-
-    ``width`` is the text column's width as a fraction of the page; lines that would pass
-    ``bottom`` are replaced by one line saying how many were left out.
-    """
-    step = _LINE_IN * size / PAGE_SIZE_IN[1]
-    if heading:
-        fig.text(x, y, heading, fontsize=size + 1.5, fontweight="bold", va="top")
-        y -= step * 1.5
-    chars = max(20, int(width * PAGE_SIZE_IN[0] * 72 / (size * 0.52)))
-    wrapped = [part for line in lines for part in (textwrap.wrap(line, chars, subsequent_indent="   ") or [""])]
-    room = max(0, int((y - bottom) / step))
-    if len(wrapped) > room:
-        wrapped = [*wrapped[: max(0, room - 1)], f"... {len(wrapped) - room + 1} more line(s) in comparison.json"]
-    for line in wrapped:
-        fig.text(x, y, line, fontsize=size, va="top", color=colour)
-        y -= step
-    return y - step * 0.6
-
-
-def _table(fig: Figure, left: float, top: float, width: float, header: Sequence[str], rows: Sequence[Sequence[str]],
-           widths: Sequence[float], *, size: float = 7.5, row_height: float = 0.03, max_rows: int = MAX_TABLE_ROWS,
-           ) -> float:
-    """A grid table whose top left corner is at (left, top) of the figure; return its bottom y.
-
-    Past ``max_rows`` rows, one last row says how many more are in the workbook.
-    """
-    shown = [list(row) for row in rows[:max_rows]]
-    if len(rows) > max_rows:
-        shown.append([f"... {len(rows) - max_rows} more in report.xlsx", *[""] * (len(header) - 1)])
-    if not shown:
-        return top
-    height = row_height * (len(shown) + 1)
-    ax = fig.add_axes([left, top - height, width, height])
-    ax.axis("off")
-    table = ax.table(cellText=shown, colLabels=list(header), colWidths=list(widths), bbox=[0, 0, 1, 1],
-                     cellLoc="left")
-    table.auto_set_font_size(False)
-    table.set_fontsize(size)
-    for (row, _), cell in table.get_celld().items():
-        cell.set_edgecolor("0.8")
-        cell.PAD = 0.03
-        if row == 0:
-            cell.set_text_props(fontweight="bold")
-            cell.set_facecolor("0.93")
-    return top - height
-
-
-def _ci(value: float | None, ci: tuple[float, float] | None, unit: str) -> str:
-    text = format_length(value, unit)
-    return f"{text} [{format_number(ci[0])}–{format_number(ci[1])}]" if ci and value is not None else text
-
-
 def _summary_page(content: ReportContent) -> Figure:
-    fig = _page(content.title, f"Created {content.created_at}; results in {content.provenance.get('out_dir', '')}")
+    fig = new_page(content.title, f"Created {content.created_at}; results in {content.provenance.get('out_dir', '')}")
     header = ["Sample", "Images (ok / failed)", "Particles", "Unit", "D10", "D50 [95 % CI]", "D90", "GSD"]
     rows = []
     for sample in content.samples:
@@ -198,30 +119,30 @@ def _summary_page(content: ReportContent) -> Figure:
         analysed = sum(r.ok for r in sample.images)
         rows.append([
             sample.name, f"{len(sample.images)} ({analysed} / {len(sample.failed)})", str(s.count), sample.unit or "-",
-            format_length(s.d10, unit), _ci(s.d50, s.d50_ci95, unit), format_length(s.d90, unit),
+            format_length(s.d10, unit), with_ci(s.d50, s.d50_ci95, unit), format_length(s.d90, unit),
             format_number(s.gsd) if s.gsd else "n/a",
         ])
-    bottom = _table(fig, _MARGIN, 0.86, 1 - 2 * _MARGIN, header, rows, [0.16, 0.14, 0.08, 0.05, 0.11, 0.22, 0.11, 0.07],
+    bottom = draw_table(fig, MARGIN, 0.86, 1 - 2 * MARGIN, header, rows, [0.16, 0.14, 0.08, 0.05, 0.11, 0.22, 0.11, 0.07],
                     size=8.5, row_height=0.034)
     y = bottom - 0.04
-    y = _lines(fig, _MARGIN, y, content.verdicts, width=1 - 2 * _MARGIN, size=9, heading="Comparison")
+    y = write_lines(fig, MARGIN, y, content.verdicts, width=1 - 2 * MARGIN, size=9, heading="Comparison")
     failed = [f"{s.name}/{r.name}: {r.outcome.row['status']}" for s in content.samples for r in s.failed]
-    y = _lines(fig, _MARGIN, y, list(content.warnings) or ["none"], width=1 - 2 * _MARGIN, heading="Warnings",
+    y = write_lines(fig, MARGIN, y, list(content.warnings) or ["none"], width=1 - 2 * MARGIN, heading="Warnings",
                colour="#8a3b00")
-    _lines(fig, _MARGIN, y, failed or ["none"], width=1 - 2 * _MARGIN, heading="Failed images", colour="#a00000")
+    write_lines(fig, MARGIN, y, failed or ["none"], width=1 - 2 * MARGIN, heading="Failed images", colour="#a00000")
     return fig
 
 
 def _provenance_page(content: ReportContent) -> Figure:
     info = content.provenance
-    fig = _page("Provenance", "How these results were made: software, inputs, calibration, parameters.")
+    fig = new_page("Provenance", "How these results were made: software, inputs, calibration, parameters.")
     packages = ", ".join(f"{k} {v}" for k, v in info.get("environment", {}).items() if v)
     options = info.get("options", {})
     given = [f"{label}: {format_length(options[key], 'nm') if options.get(key) else 'not given'}"
              for key, label in (("pixel_size_nm", "pixel size"), ("scale_bar_nm", "scale bar length"))]
     lines = [f"particle-gui {info.get('version', '')}", packages, f"Created {content.created_at}",
              "Command: " + (" ".join(info.get("command_line", [])) or "(called from Python)"), "; ".join(given)]
-    y = _lines(fig, _MARGIN, 0.87, lines, width=0.45, heading="Software and run")
+    y = write_lines(fig, MARGIN, 0.87, lines, width=0.45, heading="Software and run")
     sources: dict[str, int] = {}
     edits = []
     records = [r for s in content.samples for r in s.images]
@@ -231,19 +152,19 @@ def _provenance_page(content: ReportContent) -> Figure:
             sources[key] = sources.get(key, 0) + 1
         if record.manual_edits:
             edits.append(f"{record.sample}/{record.name}: {record.manual_edits} manual edit(s)")
-    y = _lines(fig, _MARGIN, y, [f"{count} image(s): {text}" for text, count in sources.items()] or ["none"],
+    y = write_lines(fig, MARGIN, y, [f"{count} image(s): {text}" for text, count in sources.items()] or ["none"],
                width=0.45, heading="Calibration sources")
-    y = _lines(fig, _MARGIN, y, edits or [f"no manual edits (0 in all {len(records)} images)"],
+    y = write_lines(fig, MARGIN, y, edits or [f"no manual edits (0 in all {len(records)} images)"],
                width=0.45, heading="Manual edits")
     inputs = [f"{s.name}: {len(s.images)} image(s) from {s.images[0].outcome.path.parent if s.images else '-'}"
               for s in content.samples]
-    _lines(fig, _MARGIN, y, [*inputs, "SHA-256 of every input: run.json in each sample folder"], width=0.45,
+    write_lines(fig, MARGIN, y, [*inputs, "SHA-256 of every input: run.json in each sample folder"], width=0.45,
            heading="Inputs")
     params = _flatten(info.get("params", {}))
     half = (len(params) + 1) // 2
     fig.text(0.52, 0.87, "Analysis parameters", fontsize=10, fontweight="bold", va="top")
     for column, chunk in enumerate((params[:half], params[half:])):
-        _lines(fig, 0.52 + column * 0.24, 0.835, chunk, width=0.23, size=7.5)
+        write_lines(fig, 0.52 + column * 0.24, 0.835, chunk, width=0.23, size=7.5)
     return fig
 
 
@@ -260,7 +181,7 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[str]:
 def _comparison_page(content: ReportContent, comparison: GroupComparison) -> Figure:
     unit = comparison.unit
     samples = [s for s in content.samples if s.unit == unit]
-    fig = _page(f"Comparison of samples ({unit})", ", ".join(s.name for s in samples))
+    fig = new_page(f"Comparison of samples ({unit})", ", ".join(s.name for s in samples))
     data = [(s.name, s.diameters()) for s in samples if s.diameters().size]
     colours = content.colours
     ax_hist, ax_cdf, ax_box = (fig.add_axes([0.06 + i * 0.32, 0.52, 0.26, 0.33]) for i in range(3))
@@ -284,21 +205,21 @@ def _comparison_page(content: ReportContent, comparison: GroupComparison) -> Fig
         f"{format_p(comparison.kruskal_pvalue)}",
         f"One-way ANOVA on ln(diameter): F = {format_number(comparison.anova_f)}, {format_p(comparison.anova_pvalue)}",
     ] if len(comparison.samples) >= 2 else []
-    y = _lines(fig, _MARGIN, 0.43, [*tests, *comparison.notes], width=0.42, heading="Tests")
+    y = write_lines(fig, MARGIN, 0.43, [*tests, *comparison.notes], width=0.42, heading="Tests")
     header = ["Pair", "Medians", "Change", "Tukey p (ln d)", "KS D", "KS p (Holm)"]
     rows = [[f"{p.first} vs {p.second}", f"{format_number(p.median_first)} vs {format_number(p.median_second)} {unit}",
              f"{format_change(p.change_percent)} %", format_p(p.tukey_pvalue), f"{p.ks_statistic:.2f}",
              format_p(p.ks_pvalue_holm)]
             for p in comparison.pairs]
-    bottom = _table(fig, 0.5, 0.43, 1 - 0.5 - _MARGIN, header, rows, [0.16, 0.26, 0.1, 0.18, 0.1, 0.2])
-    _lines(fig, _MARGIN, min(y, bottom - 0.03), comparison.verdicts, width=1 - 2 * _MARGIN, size=9, heading="Verdicts")
+    bottom = draw_table(fig, 0.5, 0.43, 1 - 0.5 - MARGIN, header, rows, [0.16, 0.26, 0.1, 0.18, 0.1, 0.2])
+    write_lines(fig, MARGIN, min(y, bottom - 0.03), comparison.verdicts, width=1 - 2 * MARGIN, size=9, heading="Verdicts")
     return fig
 
 
 def _sample_page(content: ReportContent, sample: SampleData) -> Figure:
     s, unit = sample.summary, sample.unit or "px"
     analysed = sum(r.ok for r in sample.images)
-    fig = _page(f"Sample {sample.name}", f"{len(sample.images)} image(s), {analysed} analysed, "
+    fig = new_page(f"Sample {sample.name}", f"{len(sample.images)} image(s), {analysed} analysed, "
                 f"{len(sample.pooled)} pooled, {len(sample.failed)} failed; {s.count} particles; sizes in {unit}")
     colour = content.colours[sample.name]
     d = sample.diameters()
@@ -329,10 +250,10 @@ def _sample_page(content: ReportContent, sample: SampleData) -> Figure:
     half = d50_ci_halfwidth_percent(s)
     stats_rows = [
         ["Particles", f"{s.count} from {len(sample.pooled)} image(s)", ""],
-        ["Mean", format_length(s.mean, unit), _range(s.mean_ci95)],
+        ["Mean", format_length(s.mean, unit), range_text(s.mean_ci95)],
         ["Std", format_length(s.std, unit), ""],
         ["D10", format_length(s.d10, unit), ""],
-        ["D50", format_length(s.d50, unit), _range(s.d50_ci95) + (f" (±{half:.1f} %)" if half is not None else "")],
+        ["D50", format_length(s.d50, unit), range_text(s.d50_ci95) + (f" (±{half:.1f} %)" if half is not None else "")],
         ["D90", format_length(s.d90, unit), ""],
         ["Geometric mean / GSD",
          f"{format_length(s.geometric_mean, unit)} / {format_number(s.gsd) if s.gsd else 'n/a'}", ""],
@@ -341,29 +262,17 @@ def _sample_page(content: ReportContent, sample: SampleData) -> Figure:
         ["Size families (share)", ", ".join(f"{format_number(f.median)} ({f.weight:.0%})" for f in s.families)
          + f" {unit}" if s.families else "n/a", ""],
     ]
-    _table(fig, _MARGIN, 0.4, 0.44, ["Statistic", "Value", "95 % CI"], stats_rows, [0.27, 0.46, 0.27])
-    image_rows = [[_short(r.name, 20), str(r.outcome.row["n_particles"] if r.ok else "-"),
+    draw_table(fig, MARGIN, 0.4, 0.44, ["Statistic", "Value", "95 % CI"], stats_rows, [0.27, 0.46, 0.27])
+    image_rows = [[short_name(r.name, 20), str(r.outcome.row["n_particles"] if r.ok else "-"),
                    format_length(r.summary.d50, r.unit) if r.ok and r.summary else "-",
                    _calibration_short(r),
                    _image_status(sample, r)] for r in sample.images]
-    _table(fig, 0.52, 0.4, 1 - 0.52 - _MARGIN, ["Image", "Particles", "D50", "Calibration", "Status"], image_rows,
+    draw_table(fig, 0.52, 0.4, 1 - 0.52 - MARGIN, ["Image", "Particles", "D50", "Calibration", "Status"], image_rows,
            [0.28, 0.1, 0.12, 0.32, 0.18], row_height=0.02, max_rows=12)
     notes = list(sample.warnings)
     if notes:
-        _lines(fig, _MARGIN, 0.085, notes, width=1 - 2 * _MARGIN, size=7.5, colour="#8a3b00", bottom=0.03)
+        write_lines(fig, MARGIN, 0.085, notes, width=1 - 2 * MARGIN, size=7.5, colour="#8a3b00", bottom=0.03)
     return fig
-
-
-def _short(text: str, length: int = 22) -> str:
-    """``text`` cut in the middle to at most ``length`` characters.
-
-    >>> _short("emps_30da4fa249_long_name.png", 16)
-    'emps_30d…ame.png'
-    """
-    if len(text) <= length:
-        return text
-    tail = (length - 1) // 2
-    return f"{text[: length - 1 - tail]}…{text[-tail:]}"
 
 
 def _calibration_short(record: ImageRecord) -> str:
@@ -381,16 +290,12 @@ def _image_status(sample: SampleData, record: ImageRecord) -> str:
     return "left out (unit)" if record.name in sample.excluded else "pooled"
 
 
-def _range(ci: tuple[float, float] | None) -> str:
-    return f"{format_number(ci[0])}–{format_number(ci[1])}" if ci else ""
-
-
 def _image_page(content: ReportContent, sample: SampleData, record: ImageRecord) -> Figure:
     row = record.outcome.row
-    fig = _page(f"{sample.name} / {record.name}", str(record.outcome.path))
+    fig = new_page(f"{sample.name} / {record.name}", str(record.outcome.path))
     for i, (picture, title) in enumerate(((record.preview, "Original"),
                                          (record.overlay_preview, f"Particles ({row['n_particles']} outlined)"))):
-        ax = fig.add_axes([_MARGIN + i * 0.465, 0.3, 0.445, 0.56])
+        ax = fig.add_axes([MARGIN + i * 0.465, 0.3, 0.445, 0.56])
         ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="none")
         ax.set_title(title)
         ax.set_axis_off()
@@ -410,14 +315,14 @@ def _image_page(content: ReportContent, sample: SampleData, record: ImageRecord)
     lines = [
         f"Calibration: {record.calibration.describe() if record.calibration else 'none'}",
         f"Image {width} x {height} px; data bar: {row.get('data_bar_rows') or 0} rows excluded; {scale_bar}",
-        f"Particles: {row['n_particles']}; D10 {format_length(s.d10, unit)}, D50 {_ci(s.d50, s.d50_ci95, unit)}, "
+        f"Particles: {row['n_particles']}; D10 {format_length(s.d10, unit)}, D50 {with_ci(s.d50, s.d50_ci95, unit)}, "
         f"D90 {format_length(s.d90, unit)}" if s else "",
         "Manual edits: " + (f"{record.manual_edits}" if record.manual_edits else "no manual edits"),
         "Pooled into the sample: " + ("yes" if record.name not in sample.excluded else "no (its unit differs)"),
         "Outputs: " + ", ".join(f"{sample.folder_name}/{path.name}" for path in record.outcome.outputs),
     ]
-    y = _lines(fig, _MARGIN, 0.26, lines, width=1 - 2 * _MARGIN, size=8.5)
+    y = write_lines(fig, MARGIN, 0.26, lines, width=1 - 2 * MARGIN, size=8.5)
     if row.get("warnings"):
-        _lines(fig, _MARGIN, y, row["warnings"].split("; "), width=1 - 2 * _MARGIN, size=8, colour="#8a3b00",
+        write_lines(fig, MARGIN, y, row["warnings"].split("; "), width=1 - 2 * MARGIN, size=8, colour="#8a3b00",
                heading=None)
     return fig

@@ -20,12 +20,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from particle_gui.core.batch import (
-    ImageOutcome,
-    analyse_and_write,
-    images_in_folder,
-    unique_names,
-)
+from particle_gui.core.batch import ImageOutcome, analyse_and_write
+from particle_gui.core.inputs import images_in_folder, unique_names
 from particle_gui.core.calibration import Calibration
 from particle_gui.core.image_level import MIN_IMAGES, ImageLevel, agreement_warning, image_level
 from particle_gui.core.params import PipelineParams, SummaryParams

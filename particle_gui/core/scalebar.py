@@ -56,7 +56,9 @@ class ScaleBar:
     @property
     def trusted_geometry(self) -> bool:
         """Whether the bar itself is surely a scale bar: inside the data bar, or with a read label.
-        Only such a bar takes a length the user types (``--scale-bar``)."""
+
+        Only such a bar takes a length the user types (``--scale-bar``).
+        """
         return self.in_data_bar or self.confident
 
     @property
@@ -128,8 +130,11 @@ def text_lines(ink: np.ndarray, *, max_height: int) -> list[tuple[int, int, int,
 
 
 def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Text lines placed as a label is: above or below the bar and overlapping it horizontally,
-    in its gap, or beside it on its row; nearest first."""
+    """Text lines placed as a label is, nearest first.
+
+    A label is above or below the bar and overlapping it horizontally, in its gap, or beside it on its
+    row.
+    """
     scored = []
     for box in lines:
         x0, y0, x1, y1 = box

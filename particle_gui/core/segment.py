@@ -40,10 +40,12 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
 
 
 def fill_particle_holes(labels: np.ndarray) -> np.ndarray:
-    """Fill each particle's own holes: background regions not connected to the border whose
-    every neighbour is one particle, and islands (surface texture, a core) that touch nothing but
-    one particle. Holes where several particles meet (the gaps between touching spheres) stay
-    background, so they can separate the particles first.
+    """Fill each particle's own holes.
+
+    These are background regions not connected to the border whose every neighbour is one particle,
+    and islands (surface texture, a core) that touch nothing but one particle. Holes where several
+    particles meet (the gaps between touching spheres) stay background, so they can separate the
+    particles first.
 
     >>> labels = np.zeros((7, 12), np.int32); labels[1:6, 1:6] = 1; labels[1:6, 6:11] = 2
     >>> labels[3, 3] = 0; labels[3, 5:7] = 0      # a hole in 1, and a gap where 1 and 2 meet
@@ -70,8 +72,9 @@ def fill_particle_holes(labels: np.ndarray) -> np.ndarray:
 
 
 def merge_enclosed(labels: np.ndarray) -> np.ndarray:
-    """Merge every object whose only neighbour (4-connected, the image border counting as
-    background) is one other object into that object.
+    """Merge every object whose only neighbour is one other object into that object.
+
+    Neighbours are 4-connected; the image border counts as background.
 
     >>> labels = np.zeros((9, 9), np.int32); labels[1:8, 1:8] = 1; labels[4, 4] = 2
     >>> int(merge_enclosed(labels)[4, 4])
@@ -117,8 +120,11 @@ def typical_area(areas: np.ndarray) -> float:
 
 
 def remove_small(mask: np.ndarray, *, min_area_px: float, min_area_fraction: float = 0.0) -> np.ndarray:
-    """Drop connected objects (8-connectivity) smaller than ``min_area_px`` pixels or than
-    ``min_area_fraction`` of the typical object area (see :func:`typical_area`)."""
+    """Drop connected objects (8-connectivity) that are too small.
+
+    An object is too small below ``min_area_px`` pixels or below ``min_area_fraction`` of the typical
+    object area (see :func:`typical_area`).
+    """
     if min_area_px <= 1 and min_area_fraction <= 0:
         return mask
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
@@ -172,8 +178,9 @@ def _markers_distance_peaks(distance: np.ndarray, min_distance_px: int) -> np.nd
 
 
 def label_maximum(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    """Largest value of each label 0..count (0 where a label is absent); much faster than
-    ``scipy.ndimage.maximum``, which sorts.
+    """Largest value of each label 0..count (0 where a label is absent).
+
+    Much faster than ``scipy.ndimage.maximum``, which sorts.
 
     >>> label_maximum(np.array([1.0, 5.0, 2.0]), np.array([1, 1, 2]), 2).tolist()
     [0.0, 5.0, 2.0]
@@ -189,9 +196,10 @@ def label_maximum(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndar
 
 
 def neck_seeds(distance: np.ndarray, depth: float) -> np.ndarray:
-    """Maxima of the distance map that rise at least ``depth`` (a fraction) above the saddle to
-    any higher maximum: two touching discs split at a neck narrower than ``1 - depth`` times the
-    smaller one's radius, whatever their size; the bumps of one irregular particle do not.
+    """Maxima of the distance map that rise at least ``depth`` (a fraction) above the saddle to any higher maximum.
+
+    Two touching discs split at a neck narrower than ``1 - depth`` times the smaller one's radius,
+    whatever their size; the bumps of one irregular particle do not.
 
     The relative depth is an absolute one on the logarithm of the distance, where h-maxima
     finds it. (ImageJ's watershed splits at any dip of half a pixel.)

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 import particle_gui
-from particle_gui.core.edits import EDIT_KINDS, EditStep, LabelDelta
+from particle_gui.core.edits import LabelDelta
+from particle_gui.core.history import EDIT_KINDS, EditStep
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.export import atomic_write_bytes
 from particle_gui.core.params import PipelineParams
@@ -58,6 +59,7 @@ class SessionState:
 
 
 def file_sha256(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    """SHA-256 of the file's bytes, as hexadecimal digits; read ``chunk`` bytes at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):

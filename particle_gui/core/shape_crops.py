@@ -38,9 +38,12 @@ def _window(array: np.ndarray, top: int, left: int, side: int, mode: str) -> np.
 
 
 def _standardise(grey: np.ndarray, inside: np.ndarray) -> None:
-    """In place, for all crops at once (N, S, S): the particle made the brighter side (when a crop
-    has both particle and background pixels), then zero mean, unit standard deviation (or all 0
-    for a flat crop), clipped to +-:data:`_CLIP`."""
+    """Standardise all crops (N, S, S) at once, in place.
+
+    The particle is made the brighter side (when a crop has both particle and background pixels),
+    then each crop gets zero mean and unit standard deviation (or all 0 for a flat crop), clipped to
+    +-:data:`_CLIP`.
+    """
     pixels = grey.shape[1] * grey.shape[2]
     count_in = inside.sum(axis=(1, 2))
     sum_all = grey.sum(axis=(1, 2), dtype=np.float64)

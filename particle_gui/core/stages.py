@@ -34,14 +34,18 @@ from particle_gui.core.threshold import analyse_histogram, threshold_image
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
+    """The same array, made read-only in place."""
     array.setflags(write=False)
     return array
 
 
 @dataclass(frozen=True, eq=False)
 class Region:
-    """What the region stage found: the data bar, the scale bar, the image with its hot and cold
-    pixels replaced (``outliers`` of them), and the half-open row range analysed."""
+    """What the region stage found.
+
+    The data bar, the scale bar, the image with its hot and cold pixels replaced (``outliers`` of
+    them), and the half-open row range analysed.
+    """
 
     data_bar: Any
     scale_bar: Any
@@ -130,8 +134,11 @@ def _probability_split(c: RunContext):
 
 
 def _edges(c: RunContext):
-    """Labels without the objects that are not measurable particles, the ids of those kept that
-    touch an edge, and how many objects each exclusion removed."""
+    """Labels without the objects that are not measurable particles, the edge ids and exclusion counts.
+
+    The edge ids are those of the particles kept that touch an edge; the counts say how many objects
+    each exclusion removed.
+    """
     split, params = c.out["split"], c.params
     top, rows = c.out["region"].rows
     edge_ids = touching_edge_ids(split, analysis_top=top, analysis_rows=rows)
@@ -171,8 +178,10 @@ def _summary(c: RunContext):
 
 
 def edge_weights(particles, rows: tuple[int, int], width: int, params) -> np.ndarray | None:
-    """Miles-Lantuéjoul weights of the particles seen whole in the analysed frame (None when
-    particles cut by the edge are kept: they are measured cut, and no weight undoes that)."""
+    """Miles-Lantuéjoul weights of the particles seen whole in the analysed frame.
+
+    None when particles cut by the edge are kept: they are measured cut, and no weight undoes that.
+    """
     if not params.edge.exclude_edge or "bbox_width" not in particles.columns:
         return None
     frame = (float(rows[1] - rows[0]), float(width))

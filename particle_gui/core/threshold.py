@@ -186,8 +186,10 @@ def threshold_image(
 
 
 def background_spread(region: np.ndarray, particles: np.ndarray) -> float:
-    """Robust standard deviation of the background's grey levels (the side of the threshold that
-    is not particle): how far noise and unevenness reach, at the scale the threshold sees them.
+    """Robust standard deviation of the background's grey levels.
+
+    The background is the side of the threshold that is not particle; the spread says how far noise
+    and unevenness reach, at the scale the threshold sees them.
 
     >>> rng = np.random.default_rng(0)
     >>> image = rng.normal(0.3, 0.05, (200, 200)).astype(np.float32)

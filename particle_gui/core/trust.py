@@ -53,8 +53,10 @@ class ImageTrust:
         return bool(self.reasons or self.doubts)
 
     def warning(self) -> str | None:
-        """The warning a suspect image gets for its particles' confidence, or None (a method's own
-        doubts are warnings already)."""
+        """The warning a suspect image gets for its particles' confidence, or None.
+
+        A method's own doubts are warnings already.
+        """
         if not self.reasons:
             return None
         return ("This result may be poor: " + "; ".join(self.reasons)

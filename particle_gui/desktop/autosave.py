@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from particle_gui.core.edits import EditStep, LabelDelta
+from particle_gui.core.edits import LabelDelta
+from particle_gui.core.history import EditStep
 from particle_gui.core.journal import EditJournal
 from particle_gui.core.session import SESSION_SUFFIX, SessionState, file_sha256, save_session
 from particle_gui.core.document import ImageDocument
@@ -28,6 +29,7 @@ JOURNAL_SUFFIX = ".journal"
 
 
 def recovery_dir() -> Path:
+    """The folder of the autosave checkpoints and journals, in the config folder."""
     return config_dir() / "recovery"
 
 
@@ -41,6 +43,7 @@ def pending_recoveries(folder: Path | None = None) -> list[Path]:
 
 
 def journal_for(checkpoint: Path) -> Path:
+    """The edit journal that goes with a checkpoint session file."""
     return checkpoint.with_suffix(JOURNAL_SUFFIX)
 
 
@@ -61,8 +64,10 @@ class Autosaver:
 
     def checkpoint(self, document: ImageDocument, labels: np.ndarray, undo: list[EditStep],
                    redo: list[EditStep]) -> None:
-        """Start a new epoch: write the state (``labels`` must not change afterwards) in the
-        background and start a fresh journal for the edits that follow."""
+        """Start a new epoch: write the state in the background and start a fresh journal.
+
+        The journal is for the edits that follow; ``labels`` must not change afterwards.
+        """
         corrections = document.corrections
         if corrections is None:
             return

@@ -1,6 +1,8 @@
-"""Turning exceptions into what the user reads (a message, and the details behind "Details") and
-into the log: a rotating file under the user's log folder (``PARTICLE_GUI_CONFIG_DIR/logs`` when
-that variable is set, as in tests)."""
+"""Turning exceptions into what the user reads and into the log.
+
+The user reads a message, and the details behind "Details"; the log is a rotating file under the
+user's log folder (``PARTICLE_GUI_CONFIG_DIR/logs`` when that variable is set, as in tests).
+"""
 
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ def tune_garbage_collector() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The window's command line: an image or folder to open, ``--version``, and options for smoke tests."""
     parser = argparse.ArgumentParser(prog="particle-gui", description="Particle size and shape analysis for SEM/TEM images.")
     parser.add_argument("image", nargs="?", help="an image or a folder of images to open")
     parser.add_argument("--version", action="version", version=f"particle-gui {particle_gui.__version__}")

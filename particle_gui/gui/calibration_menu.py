@@ -12,9 +12,11 @@ from particle_gui.gui.widgets.standard_dialog import ProfilesDialog, StandardDia
 
 
 class CalibrationMenu:
-    """Builds the Calibrate menu on ``window`` and handles its actions (the window keeps the actions
-    as attributes: ``scale_bar_action``, ``apply_scale_bar_action``, ``pixel_size_action``,
-    ``standard_action``, ``profiles_action``)."""
+    """Builds the Calibrate menu on ``window`` and handles its actions.
+
+    The window keeps the actions as attributes: ``scale_bar_action``, ``apply_scale_bar_action``,
+    ``pixel_size_action``, ``standard_action``, ``profiles_action``.
+    """
 
     def __init__(self, window, menu) -> None:
         self.window = window

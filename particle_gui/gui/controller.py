@@ -11,10 +11,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from particle_gui.core import batch, export
+from particle_gui.core import export
 from particle_gui.core.document import ImageDocument, RunOutcome
 from particle_gui.core.document_files import write_document_files
 from particle_gui.core.errors import ParticleGuiError
+from particle_gui.core.inputs import images_in_folder
 from particle_gui.core.loading import load_image
 from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
 from particle_gui.core.params import PipelineParams
@@ -124,7 +125,7 @@ class AppController(QObject):
         self.selection = ()
 
     def open_folder(self, folder: str | Path) -> bool:
-        images = batch.images_in_folder(folder)
+        images = images_in_folder(folder)
         self.folder_images = images
         self.folderChanged.emit(images)
         if not images:
@@ -163,8 +164,11 @@ class AppController(QObject):
         self._request_run()
 
     def set_value(self, group: str, name: str, value) -> bool:
-        """Change one parameter; a value the parameter does not accept is reported and the
-        parameters stay as they were (the panel is told to show them again)."""
+        """Change one parameter.
+
+        A value the parameter does not accept is reported and the parameters stay as they were (the panel
+        is told to show them again).
+        """
         try:
             params = self.params.with_value(group, name, value)
         except ParticleGuiError as exc:
@@ -354,8 +358,11 @@ class AppController(QObject):
             self.resultChanged.emit(result)
 
     def _on_runner_shapes(self, output: RunOutput, generation: int) -> None:
-        """The shape classes of the result shown last. When the user edited meanwhile, the
-        particles the edits left untouched take their classes from it (the edits classified the rest)."""
+        """The shape classes of the result shown last.
+
+        When the user edited meanwhile, the particles the edits left untouched take their classes from it
+        (the edits classified the rest).
+        """
         shown, self._awaiting_shapes = self._awaiting_shapes, None
         document = self._requested_for
         if shown is None or document is None or document.result is None:

@@ -1,5 +1,7 @@
-"""The Edit menu and toolbar of the main window: the canvas tools, undo/redo, sessions, recovery
-(actions only; the :class:`Editor` changes the labels)."""
+"""The Edit menu and toolbar of the main window: the canvas tools, undo/redo, sessions, recovery.
+
+Actions only; the :class:`Editor` changes the labels.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ SESSION_FILTER = f"particle_gui sessions (*{SESSION_SUFFIX});;All files (*)"
 
 
 def describe_counts(counts: dict[str, int]) -> str:
+    """The hand edits of each kind in words ("Hand edits: 2 deleted, 1 merged"); empty when there are none."""
     words = (("delete", "deleted"), ("merge", "merged"), ("split", "split"), ("add", "added"),
              ("paint", "brush strokes"), ("erase", "eraser strokes"))
     parts = [f"{counts[key]} {word}" for key, word in words if counts.get(key)]

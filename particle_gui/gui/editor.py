@@ -9,32 +9,27 @@ which tells every panel. Each change is also appended to the autosave journal.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import traceback
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
-from superqt.utils import create_worker
+from PySide6.QtCore import QObject, Signal
 
 from particle_gui.core import edits
-from particle_gui.core.corrections import Corrections, table_summary
+from particle_gui.core.corrections import Corrections
 from particle_gui.core.document import ImageDocument
 from particle_gui.core.errors import ParticleGuiError
+from particle_gui.core.history import EDIT_KINDS
 from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, replay
 from particle_gui.core.loading import load_image
 from particle_gui.core.labels import union_box
 from particle_gui.core.session import file_sha256, load_session, save_session
 from particle_gui.desktop.autosave import Autosaver, journal_for
 from particle_gui.gui.controller import AppController
-
-log = logging.getLogger(__name__)
+from particle_gui.gui.summary_refresh import SummaryRefresher
 
 #: Brush radius limits in image pixels.
 BRUSH_RADIUS_RANGE = (1, 200)
-#: After edits stop for this long, the summary's fits and intervals are recomputed (in a worker).
-FULL_SUMMARY_DELAY_MS = 250
 
 
 class Editor(QObject):
@@ -54,11 +49,7 @@ class Editor(QObject):
         self.autosaver = autosaver if autosaver is not None else Autosaver()
         self.brush_radius = 6.0
         self._stroke: tuple[int, tuple[float, float]] | None = None
-        self._summary_worker = None
-        self._summary_timer = QTimer(self)
-        self._summary_timer.setSingleShot(True)
-        self._summary_timer.setInterval(FULL_SUMMARY_DELAY_MS)
-        self._summary_timer.timeout.connect(self._start_full_summary)
+        self._summaries = SummaryRefresher(app, self)
         app.correctionsReplaced.connect(self._on_corrections_replaced)
 
     # --- state -------------------------------------------------------------------------------
@@ -82,7 +73,7 @@ class Editor(QObject):
 
     def counts(self) -> dict[str, int]:
         corrections = self.corrections
-        return corrections.counts if corrections is not None else dict.fromkeys(edits.EDIT_KINDS, 0)
+        return corrections.counts if corrections is not None else dict.fromkeys(EDIT_KINDS, 0)
 
     def _ensure(self) -> Corrections | None:
         """The current document's corrections, created at the first edit (None without a result)."""
@@ -350,52 +341,16 @@ class Editor(QObject):
     def _refresh(self, deltas: list[edits.LabelDelta], touched: np.ndarray, *, select_new: bool = False) -> None:
         corrections = self.corrections
         result = self.document.show_edit(deltas, touched)
-        self._summary_timer.start()
+        self._summaries.schedule()
         if select_new:
             selection = [i for i in touched.tolist() if i in corrections.boxes]
         else:
             selection = [i for i in self.app.selection if i in corrections.boxes]
         self.app.show_edit(result, selection)
 
-    def _start_full_summary(self) -> None:
-        document = self.document
-        if document is None or document.result is None or document.corrections is None:
-            return
-        if self._summary_worker is not None:  # one at a time; try again when it is done
-            self._summary_timer.start()
-            return
-        result, version = document.result, document.corrections.version
-
-        def done(summary) -> None:
-            # Not when a run for newer parameters is on its way: its result comes with a full summary.
-            if (document.corrections is None or document.corrections.version != version
-                    or result.params != document.params):
-                return
-            if document.result is result:
-                self.app.show_result(document, dataclasses.replace(result, summary=summary))
-            elif document.result is not None and document.result.labels is result.labels:
-                self._summary_timer.start()  # only the shape classes arrived meanwhile: summarise that table
-
-        particles = result.particles
-        worker = create_worker(lambda: table_summary(particles, result), _ignore_errors=True)
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: log.warning("summary after an edit failed", exc_info=exc))
-        worker.finished.connect(self._on_summary_finished)
-        self._summary_worker = worker
-        worker.start()
-
-    def _on_summary_finished(self) -> None:
-        self._summary_worker = None
-
     def wait_idle(self, timeout_ms: int = 10_000) -> bool:
         """Until the pending full summary is shown (tests, benchmarks)."""
-        from PySide6.QtCore import QCoreApplication, QElapsedTimer
-
-        clock = QElapsedTimer()
-        clock.start()
-        while (self._summary_timer.isActive() or self._summary_worker is not None) and clock.elapsed() < timeout_ms:
-            QCoreApplication.processEvents()
-        return not (self._summary_timer.isActive() or self._summary_worker is not None)
+        return self._summaries.wait_idle(timeout_ms)
 
     def _box(self, ids) -> tuple[int, int, int, int] | None:
         return union_box([self.corrections.boxes.get(int(i)) for i in ids])

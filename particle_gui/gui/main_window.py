@@ -29,7 +29,7 @@ from particle_gui.desktop.autosave import Autosaver
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.edit_menu import EditMenu
 from particle_gui.gui.editor import Editor
-from particle_gui.gui.report_runner import ReportRunner
+from particle_gui.gui.output_menu import OutputMenu
 from particle_gui.desktop.settings import Settings
 from particle_gui.gui.widgets.canvas import ImageCanvas
 from particle_gui.gui.widgets.file_list import FileListWidget
@@ -109,10 +109,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.busy_indicator)
 
-        self.report_runner = ReportRunner(self)
-        self.report_runner.progressed.connect(self._on_report_progressed)
-        self.report_runner.finished.connect(self._on_report_finished)
-        self.report_runner.failed.connect(self._on_report_failed)
         self._build_actions()
         self.editor = Editor(self.controller, autosaver)
         self.edit_menu = EditMenu(self, self.editor)
@@ -144,19 +140,11 @@ class MainWindow(QMainWindow):
         file_menu = self.file_menu = menu.addMenu("&File")
         self.open_action = self._action("&Open image…", self._on_open_triggered, QKeySequence.StandardKey.Open)
         self.open_folder_action = self._action("Open &folder…", self._on_open_folder_triggered, "Ctrl+Shift+O")
-        self.export_action = self._action("&Export results…", self._on_export_triggered, "Ctrl+E")
-        self.export_plots_action = self._action("Export &plots…", self._on_export_plots_triggered)
-        self.report_action = self._action("Build &report from folder…", self._on_report_triggered, "Ctrl+R",
-                                          "Each sub-folder is one sample: analyse, compare and write a PDF report")
-        self.save_preset_action = self._action("Save parameters as preset…", self._on_save_preset_triggered)
-        self.load_preset_action = self._action("Load parameter preset…", self._on_load_preset_triggered)
         self.recent_menu = file_menu.addMenu("Recent files")
         for action in (self.open_action, self.open_folder_action):
             file_menu.insertAction(self.recent_menu.menuAction(), action)
         file_menu.addSeparator()
-        for action in (self.export_action, self.export_plots_action, self.report_action, self.save_preset_action,
-                       self.load_preset_action):
-            file_menu.addAction(action)
+        self.output_menu = OutputMenu(self, file_menu)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
@@ -304,86 +292,6 @@ class MainWindow(QMainWindow):
         if folder:
             self.settings.last_directory = folder
             self.controller.open_folder(folder)
-
-    def _on_export_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export results to folder", self.settings.last_directory)
-        if folder:
-            self.export_to(folder)
-
-    def export_to(self, folder: str | Path) -> list[Path] | None:
-        """Write the CLI's files, Excel and summary JSON, and the plots (PNG and SVG)."""
-        written = self.controller.export_results(folder)
-        if written is None:
-            return None
-        written += self.export_plots(folder)
-        self.statusBar().showMessage(f"Exported {len(written)} files to {folder}", 5000)
-        return written
-
-    def export_plots(self, folder: str | Path) -> list[Path]:
-        document = self.controller.current
-        if document is None or document.result is None:
-            return []
-        stem = document.path.stem
-        written = []
-        try:
-            for name, widget in (("histogram", self.size_histogram), ("shape", self.shape_plot)):
-                for suffix in (".png", ".svg"):
-                    path = Path(folder) / f"{stem}_{name}{suffix}"
-                    widget.export_image(path)
-                    written.append(path)
-        except OSError as exc:
-            self.message_bar.show_error(f"Cannot export the plots: {exc}")
-        return written
-
-    def _on_export_plots_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export plots to folder", self.settings.last_directory)
-        if folder:
-            self.export_plots(folder)
-
-    def _on_report_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of samples (one sub-folder per sample)",
-                                                  self.settings.last_directory)
-        if not folder:
-            return
-        out_dir = QFileDialog.getExistingDirectory(self, "Write the report to folder", folder)
-        if out_dir:
-            self.build_report(folder, out_dir)
-
-    def build_report(self, folder: str | Path, out_dir: str | Path) -> bool:
-        """Analyse every sample of ``folder`` with the current parameters and write the report."""
-        document = self.controller.current
-        pixel_size = document.manual_pixel_size_nm if document is not None else None
-        started = self.report_runner.start(folder, out_dir, self.controller.params, pixel_size_nm=pixel_size)
-        if started:
-            self.report_action.setEnabled(False)
-            self.busy_indicator.setVisible(True)
-        return started
-
-    def _on_report_progressed(self, done: int, total: int, message: str) -> None:
-        self.statusBar().showMessage(f"Report: {done}/{total} {message}")
-
-    def _on_report_finished(self, result) -> None:
-        self.report_action.setEnabled(True)
-        self.busy_indicator.setVisible(self.controller.runner.busy)
-        lines = [f"Report written: {result.pdf_path}", *result.verdicts]
-        self.statusBar().showMessage(lines[0], 10_000)
-        warnings = list(result.warnings) + [f"{r.outcome.path.name}: {r.outcome.error}" for r in result.failed]
-        self.message_bar.show_warnings(["; ".join(lines)] + warnings)
-
-    def _on_report_failed(self, message: str, details: str) -> None:
-        self.report_action.setEnabled(True)
-        self.busy_indicator.setVisible(self.controller.runner.busy)
-        self.message_bar.show_error(message, details)
-
-    def _on_save_preset_triggered(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save parameters", "params.json", "JSON (*.json)")
-        if path:
-            self.controller.save_preset(path)
-
-    def _on_load_preset_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load parameters", "", "JSON (*.json)")
-        if path:
-            self.controller.load_preset(path)
 
     def apply_scale_bar(self, length_px: float, length_nm: float) -> None:
         self.calibration_menu.apply_scale_bar(length_px, length_nm)

@@ -48,6 +48,8 @@ class RunOutput:
 
 @dataclass(frozen=True, eq=False)
 class RunRequest:
+    """A requested run: the document's inputs and the generation that identifies the request."""
+
     generation: int
     inputs: RunInputs
 
@@ -100,8 +102,10 @@ class PipelineRunner(QObject):
         return self._in_flight is not None or self._pending is not None or self._to_classify is not None
 
     def request(self, inputs: RunInputs) -> int:
-        """Ask for a run of a document's ``inputs``; returns its generation. Earlier requests
-        become stale."""
+        """Ask for a run of a document's ``inputs``; returns its generation.
+
+        Earlier requests become stale.
+        """
         self._generation += 1
         was_busy = self.busy
         self._drop_classification()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from particle_gui.core.databar import DataBar, detect_data_bar, to_uint8
-from particle_gui.core.scalebar import ScaleBar, detect_scale_bar
+from particle_gui.core.scalebar import detect_scale_bar
 from tests.core.synthetic import add_data_bar, disc_image, noisy_specimen
 
 SHAPE = (400, 300)  # 400 rows, 300 columns; the strip is the bottom 40 rows

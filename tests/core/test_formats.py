@@ -22,16 +22,11 @@ import tifffile
 from PIL import Image
 
 from particle_gui.cli import main
-from particle_gui.core.batch import images_in_folder
+from particle_gui.core.inputs import images_in_folder
 from particle_gui.core.calibration import SOURCE_METADATA
 from particle_gui.core.errors import ImageLoadError, ImageTooLargeError
-from particle_gui.core.formats import (
-    VENDOR_SUFFIXES,
-    Axis,
-    make_calibration,
-    nm_per_unit,
-    unit_kind,
-)
+from particle_gui.core.format_axes import Axis, make_calibration, nm_per_unit, unit_kind
+from particle_gui.core.formats import VENDOR_SUFFIXES
 from particle_gui.core.loading import IMAGE_SUFFIXES, load_image
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline

@@ -142,7 +142,7 @@ def test_knife_seeds_polygon_freehand_fill_brush_and_eraser(qtbot, window):
 def test_export_records_the_hand_edits(qtbot, window, tmp_path):
     window.editor.delete([label_at(window, 50)])
     window.editor.merge([label_at(window, 100), label_at(window, 150)])
-    written = window.export_to(tmp_path / "out")
+    written = window.output_menu.export_to(tmp_path / "out")
     summary = json.loads(next(p for p in written if p.name.endswith("_summary.json")).read_text())
     assert summary["manual_edits"]["deleted"] == 1 and summary["manual_edits"]["merged"] == 2
     table = pd.read_csv(next(p for p in written if p.name.endswith("_particles.csv")))

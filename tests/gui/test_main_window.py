@@ -81,7 +81,7 @@ def test_clicking_a_particle_on_the_canvas_selects_its_table_row(qtbot, window, 
 
 def test_export_writes_the_cli_files_and_plots(qtbot, window, disc_tiff, tmp_path):
     open_and_wait(qtbot, window, disc_tiff)
-    written = window.export_to(tmp_path / "export")
+    written = window.output_menu.export_to(tmp_path / "export")
     names = {p.name for p in written}
     for expected in ("discs_labels.tif", "discs_particles.csv", "discs_overlay.png", "discs_summary.json",
                      "discs_particles.xlsx", "discs_histogram.png", "discs_histogram.svg", "discs_shape.svg"):

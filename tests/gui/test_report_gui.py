@@ -38,8 +38,8 @@ def test_report_is_built_in_the_background(qtbot, two_samples, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
     out = tmp_path / "report"
-    with qtbot.waitSignal(window.report_runner.finished, timeout=60_000) as blocker:
-        assert window.build_report(two_samples, out)
+    with qtbot.waitSignal(window.output_menu.report_runner.finished, timeout=60_000) as blocker:
+        assert window.output_menu.build_report(two_samples, out)
         assert not window.report_action.isEnabled()
     result = blocker.args[0]
     assert result.pdf_path.exists() and result.pdf_path.stat().st_size > 10_000
@@ -52,5 +52,5 @@ def test_report_of_an_empty_folder_is_an_error_not_a_crash(qtbot, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
     (tmp_path / "empty").mkdir()
-    assert not window.build_report(tmp_path / "empty", tmp_path / "out")
+    assert not window.output_menu.build_report(tmp_path / "empty", tmp_path / "out")
     assert window.message_bar.is_error()

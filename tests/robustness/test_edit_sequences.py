@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from particle_gui.core.history import EditHistory
 from particle_gui.core.edits import (
-    EditHistory,
     add_particle,
     delete_particles,
     flood_fill_mask,

@@ -13,8 +13,11 @@ from benchmarks.bad_inputs import as_uint8, scene
 from particle_gui.core.params import PipelineParams
 from particle_gui.desktop import logs as gui_errors
 from particle_gui.desktop.logs import configure_logging, describe_exception, log_file
-from tests.gui.conftest import window  # noqa: F401 (the shared main-window fixture)
+from tests.gui import conftest as gui_conftest
 from tests.robustness.conftest import EXCEPTION_NAME
+
+#: The shared main-window fixture of the GUI tests, requested by name below.
+window = gui_conftest.window
 
 
 @pytest.fixture
@@ -67,8 +70,8 @@ def test_a_report_worker_error_reaches_the_bar_and_the_log(qtbot, window, sem_im
     """The report's output folder cannot be created (its parent is a file): the worker fails."""
     blocker = tmp_path / "reports"
     blocker.write_text("a file where the folder should be")
-    with qtbot.waitSignal(window.report_runner.failed, timeout=20_000):
-        assert window.report_runner.start(sem_image.parent, blocker / "study", PipelineParams())
+    with qtbot.waitSignal(window.output_menu.report_runner.failed, timeout=20_000):
+        assert window.output_menu.report_runner.start(sem_image.parent, blocker / "study", PipelineParams())
     message = window.message_bar.message_text()
     assert window.message_bar.is_error()
     assert message.startswith(f"Cannot create the folder {blocker / 'study'}")

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsRectItem
 
 @dataclass(frozen=True)
 class Tool:
+    """An editing tool: its name, its label in the toolbar, its keyboard shortcut and its tooltip."""
+
     name: str
     label: str
     shortcut: str

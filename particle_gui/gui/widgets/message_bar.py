@@ -35,10 +35,10 @@ _COLOURS = {
 
 
 def details_text(message: str, details: str) -> str:
-    """What "Copy details" puts on the clipboard: the message, a blank line, the details.
+    r"""What "Copy details" puts on the clipboard: the message, a blank line, the details.
 
     >>> details_text("Export failed.", "Traceback ...")
-    'Export failed.\\n\\nTraceback ...'
+    'Export failed.\n\nTraceback ...'
     """
     return f"{message}\n\n{details}" if details else message
 

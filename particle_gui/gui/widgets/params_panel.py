@@ -59,9 +59,11 @@ SLIDER_MAXIMUM = {"min_area_px": 5000.0, "min_area_nm2": 1e6}
 
 
 class ParamsPanel(QWidget):
-    """One control per parameter. The panel owns no parameters: it shows the ones it is given
-    (:meth:`show_params`) and reports each change the user makes; the app controller checks
-    the value, puts it in force and shows the panel the outcome.
+    """One control per parameter.
+
+    The panel owns no parameters: it shows the ones it is given (:meth:`show_params`) and reports
+    each change the user makes; the app controller checks the value, puts it in force and shows the
+    panel the outcome.
 
     Signals
     -------

@@ -317,8 +317,10 @@ class ParticleTableWidget(QWidget):
     # -- public API ---------------------------------------------------------------------------
 
     def set_result(self, result: PipelineResult | None) -> None:
-        """Show the particles of ``result`` (None empties the table). The selection is cleared
-        without emitting :attr:`particlesSelected`; the sort column and order are kept.
+        """Show the particles of ``result`` (None empties the table).
+
+        The selection is cleared without emitting :attr:`particlesSelected`; the sort column and order
+        are kept.
 
         Only ``result.particles`` and ``result.calibration`` are read.
         """

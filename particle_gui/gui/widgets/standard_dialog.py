@@ -76,6 +76,7 @@ class StandardDialog(QDialog):
 
 
 def describe(profile: CalibrationProfile) -> str:
+    """One line for a calibration profile: name, instrument, magnification or field width, factor, standard, date."""
     factor = f"factor {profile.factor:.4f}" if profile.factor is not None else f"{profile.pixel_size_nm:.5g} nm/px"
     where = f"x{profile.magnification:g}" if profile.magnification else (
         f"field {profile.field_width_nm / 1000:.4g} um" if profile.field_width_nm else "")
