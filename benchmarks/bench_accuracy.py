@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import emps
+from evaluation import emps
 from benchmarks.baseline import baseline_labels
-from benchmarks.instance_metrics import MAP_THRESHOLDS, drop_edge_instances, match_instances
+from evaluation.instance_metrics import MAP_THRESHOLDS, drop_edge_instances, match_instances
 from particle_gui.core.loading import load_image
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline

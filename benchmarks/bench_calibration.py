@@ -95,7 +95,7 @@ def bench_false_bars(count: int, seed: int = 11) -> dict:
         false_synthetic += bool(scale is not None and scale.confident)
     out = {"synthetic_bar_free_images": count, "synthetic_false_bars": false_synthetic}
     if NO_BAR_LIST.is_file():
-        from benchmarks import emps
+        from evaluation import emps
 
         names = [n.strip() for n in NO_BAR_LIST.read_text().splitlines() if n.strip() and not n.startswith("#")]
         false_emps = []
@@ -133,7 +133,7 @@ def bench_hot_pixels(images: int = 20, seed: int = 5) -> dict:
     from particle_gui.core.outliers import replace_outlier_pixels
     from particle_gui.core.params import PipelineParams
     from particle_gui.core.pipeline import Pipeline
-    from benchmarks import emps
+    from evaluation import emps
 
     names = emps.load_split()[1][:images]
     removed = stood = 0

@@ -24,7 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import tifffile  # noqa: E402
 
-from benchmarks.synthetic import particle_image  # noqa: E402
+from synthetic.particle_images import particle_image  # noqa: E402
 
 SIZES = {"small": (768, 1024, 300), "large": (4096, 4096, 5000)}
 

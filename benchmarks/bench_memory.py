@@ -1,7 +1,7 @@
 """Peak memory of a whole analysis of a large image, and the refusal of a too-large one.
 
 A synthetic 8-bit image (default 10000 x 10000, ~30,000 particles, from
-:func:`benchmarks.synthetic.particle_image`) is written as a TIFF by one process; a fresh
+:func:`synthetic.particle_images.particle_image`) is written as a TIFF by one process; a fresh
 process then analyses it as the command line does (load, every pipeline stage, labels, table
 and overlay written) and reports its peak resident memory (``VmHWM`` from ``/proc``, else
 ``ru_maxrss``) after loading, after each stage and after writing. A third process opens an
@@ -63,7 +63,7 @@ def _gb(value: int) -> float:
 def child_generate(path: Path, size: int, particles: int) -> dict[str, Any]:
     import tifffile
 
-    from benchmarks.synthetic import particle_image
+    from synthetic.particle_images import particle_image
 
     start = time.perf_counter()
     grey, truth = particle_image(size, size, particles, seed=7)

@@ -1,6 +1,6 @@
 """Interactive-speed benchmark of the pipeline on synthetic SEM-like images.
 
-Times, on images from :mod:`benchmarks.synthetic` (median of ``--repeats`` runs after one
+Times, on images from :mod:`synthetic.particle_images` (median of ``--repeats`` runs after one
 warm-up run):
 
 * ``full``: a cold :class:`Pipeline` run with default parameters (and, for information, with
@@ -43,7 +43,7 @@ from skimage.feature import peak_local_max
 from skimage.measure import regionprops_table
 from skimage.segmentation import watershed
 
-from benchmarks.synthetic import particle_image
+from synthetic.particle_images import particle_image
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import STAGES, Pipeline

@@ -1,6 +1,6 @@
 """Time a multi-sample report: 3 samples x 10 synthetic SEM-like images of 1024x768.
 
-The images come from :func:`benchmarks.synthetic.particle_image` (about 300 particles each,
+The images come from :func:`synthetic.particle_images.particle_image` (about 300 particles each,
 seeded), saved as 8-bit TIFFs; sample C's particles are 1.3 times larger than A's and B's, so
 the comparison has something to find. The report is built with :func:`build_report` (what
 ``particle-gui report`` and the GUI call) with a pixel size of 2 nm, and the total time is
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from benchmarks.synthetic import default_diameter_range, particle_image
+from synthetic.particle_images import default_diameter_range, particle_image
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.report import build_report
 

@@ -59,7 +59,7 @@ def real_predictions(labels: pd.DataFrame) -> list[str]:
 
 
 def synthetic_scores(count: int) -> tuple[float, np.ndarray]:
-    from training.shapes.render import make_dataset  # the generator lives with the training code
+    from synthetic.shapes.render import make_dataset  # the generator lives with the training code
 
     crops, targets = make_dataset(count, seed=SYNTHETIC_SEED)
     probabilities = load_shape_model().predict(crops.astype(np.float32))

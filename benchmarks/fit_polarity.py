@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
-from benchmarks import emps
+from evaluation import emps
 from particle_gui.core.databar import detect_data_bar
 from particle_gui.core.loading import load_image
 from particle_gui.core.params import PreprocessParams

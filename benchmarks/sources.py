@@ -1,6 +1,6 @@
 """The sources accuracy is measured on, each scored on its own (never pooled).
 
-- ``emps_val``: the EMPS validation split (``benchmarks/emps_split.json``), same publication mix
+- ``emps_val``: the EMPS validation split (``evaluation/emps_split.json``), same publication mix
   as training.
 - ``ampis``: ``../shared/data/other_sources/ampis_powder``, SEM of metal powder from another lab:
   **evaluation only** (never trained or tuned on).
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks import emps
+from evaluation import emps
 
 SHARED_DATA = Path(os.environ.get("PARTICLE_GUI_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 AMPIS_DIR = SHARED_DATA / "other_sources" / "ampis_powder"

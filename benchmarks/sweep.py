@@ -12,7 +12,7 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 
 
-from benchmarks import emps
+from evaluation import emps
 from benchmarks.bench_accuracy import _score, aggregate
 from particle_gui.core.loading import load_image
 from particle_gui.core.params import PipelineParams

@@ -2,7 +2,7 @@
 
 Two pools, drawn half and half:
 
-- **EMPS** (the training half of ``benchmarks/emps_split.json``, less a seeded hold-out): every
+- **EMPS** (the training half of ``evaluation/emps_split.json``, less a seeded hold-out): every
   image is resampled so its median particle is :data:`EMPS_BASE_PX` wide; patches are cut at a
   random zoom so the network sees typical particles of :data:`SIZE_RANGE_PX`.
 - **Synthetic scenes** (:func:`synthetic.scenes.random_scene`, seeds below 10**9, never those of
@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import emps
+from evaluation import emps
 from particle_gui.core.dl_scale import centre_target, normalise_intensity, resize, scaled_shape, three_class_target
 from particle_gui.core.loading import load_image
 
@@ -73,7 +73,7 @@ def prepare_emps(name: str) -> Example:
 def training_names(seed: int = 0, holdout_fraction: float = 0.1) -> tuple[list[str], list[str]]:
     """The project split's training images, less a seeded hold-out used to pick checkpoints.
 
-    The project's validation split (``benchmarks/emps_split.json``) is never used here.
+    The project's validation split (``evaluation/emps_split.json``) is never used here.
     """
     train, _ = emps.load_split()
     order = np.random.default_rng(seed + 1000).permutation(len(train))

@@ -56,7 +56,7 @@ def export(keras_path: Path, out_dir: Path, *, target_diameter_px: float = 24.0)
         "target_diameter_px": float(target_diameter_px),
         "trained_diameter_range_px": list(data.SIZE_RANGE_PX),
         "border_px": 2,
-        "training_data": "EMPS (Yildirim & Cole 2021, MIT), training split of benchmarks/emps_split.json less a seeded "
+        "training_data": "EMPS (Yildirim & Cole 2021, MIT), training split of evaluation/emps_split.json less a seeded "
         "hold-out; synthetic SEM/TEM/HAADF scenes (synthetic/scenes)",
         "seed": training.get("seed"),
         "commit": training.get("commit"),

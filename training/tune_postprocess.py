@@ -38,7 +38,7 @@ def _images(scenes: int) -> list[tuple[str, str, object]]:
 
 
 def _load(spec):
-    from benchmarks import emps
+    from evaluation import emps
     from particle_gui.core.loading import LoadedImage, load_image
 
     kind, key = spec
@@ -57,7 +57,7 @@ def _run(job):
     import os
 
     os.environ.setdefault("PARTICLE_GUI_ONNX_THREADS", "1")
-    from benchmarks.scoring import score_image
+    from evaluation.scoring import score_image
     from particle_gui.core import dl
     from particle_gui.core.params import PipelineParams
     from particle_gui.core.pipeline import Pipeline
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    from benchmarks.scoring import pool
+    from evaluation.scoring import pool
 
     grid = list(itertools.product((0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), ("sure_foreground",)))
     jobs = [(part, name, spec, str(args.model) if args.model else None, grid) for part, name, spec in _images(args.scenes)]

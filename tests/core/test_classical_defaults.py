@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.scoring import score_image
+from evaluation.scoring import score_image
 from particle_gui.core.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.pipeline import Pipeline

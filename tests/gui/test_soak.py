@@ -1,13 +1,13 @@
 """A short soak of the real window: random slider moves and hand edits, interleaved; no stale
-result is shown and the window ends on the newest one (the long run is benchmarks/soak.py)."""
+result is shown and the window ends on the newest one (the long run is tests/gui/soak.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import tifffile
 
-from benchmarks.soak import soak
-from benchmarks.synthetic import particle_image
+from tests.gui.soak import soak
+from synthetic.particle_images import particle_image
 
 
 def test_random_parameter_changes_and_edits_never_show_a_stale_result(qapp, tmp_path):

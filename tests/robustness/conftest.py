@@ -1,6 +1,6 @@
 """Robustness tests: the bad-input corpus, failure scenarios, properties, worker errors.
 
-The corpus is generated once per session by :mod:`benchmarks.bad_inputs`; nothing binary is
+The corpus is generated once per session by :mod:`synthetic.bad_inputs`; nothing binary is
 stored in the repository. Settings and logs of GUI tests go to a temporary folder.
 """
 
@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from benchmarks.bad_inputs import Case, generate  # noqa: E402
+from synthetic.bad_inputs import Case, generate  # noqa: E402
 
 #: A Python exception class name (ValueError, OSError, DecompressionBombError...).
 EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception|Warning)\b")

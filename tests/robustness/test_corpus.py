@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bad_inputs import N_DISCS, cases
+from synthetic.bad_inputs import N_DISCS, cases
 from particle_gui.cli import main
 from particle_gui.core.batch import OUTPUT_SUFFIXES, analyze_file
 from particle_gui.core.inputs import short_stem

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tifffile
 
-from benchmarks.bad_inputs import N_DISCS, as_uint8, scene
+from synthetic.bad_inputs import N_DISCS, as_uint8, scene
 from particle_gui.cli import main
 from particle_gui.core.batch import run_batch
 from particle_gui.core.inputs import find_inputs

@@ -9,7 +9,7 @@ import pytest
 import tifffile
 from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 
-from benchmarks.bad_inputs import as_uint8, scene
+from synthetic.bad_inputs import as_uint8, scene
 from particle_gui.core.params import PipelineParams
 from particle_gui.desktop import logs as gui_errors
 from particle_gui.desktop.logs import configure_logging, describe_exception, log_file

@@ -32,7 +32,7 @@ from PIL import Image
 
 from particle_gui.core.shape_classes import SHAPE_CLASSES, load_shape_model
 from particle_gui.core.shape_crops import particle_crops
-from training.shapes.render import make_dataset
+from synthetic.shapes.render import make_dataset
 from training.shapes.train import _augment
 
 ROOT = Path(__file__).resolve().parents[2]

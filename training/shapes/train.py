@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from particle_gui.core.shape_crops import CROP_FILL, CROP_SIZE
-from training.shapes.render import make_dataset
-from training.shapes.shapes import CLASSES
+from synthetic.shapes.render import make_dataset
+from synthetic.shapes.shapes import CLASSES
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "shape_classifier"

@@ -1,4 +1,4 @@
-"""Known-answer tests for benchmarks.instance_metrics and benchmarks.emps."""
+"""Known-answer tests for evaluation.instance_metrics and evaluation.emps."""
 
 import json
 import math
@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import emps
-from benchmarks.instance_metrics import (
+from evaluation import emps
+from evaluation.instance_metrics import (
     MAP_THRESHOLDS,
     drop_edge_instances,
     equivalent_diameters,

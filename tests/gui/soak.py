@@ -9,7 +9,7 @@ also while a run is in flight. Checked throughout:
   histogram show the document's newest result, every particle with its shape class;
 - the process's memory (RSS) after warm-up grows by less than the limit.
 
-Usage: ``python -m benchmarks.soak [--changes 1000] [--edits 500] [--seed 0]``
+Usage: ``python -m tests.gui.soak [--changes 1000] [--edits 500] [--seed 0]``
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import tifffile  # noqa: E402
 
-from benchmarks.synthetic import particle_image  # noqa: E402
+from synthetic.particle_images import particle_image  # noqa: E402
 
 MEMORY_LIMIT_MB = 50.0
 

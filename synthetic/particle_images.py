@@ -7,7 +7,7 @@ image is blurred slightly (probe size) and then gets Gaussian detector noise.
 
 Usage::
 
-    from benchmarks.synthetic import particle_image
+    from synthetic.particle_images import particle_image
     grey, truth = particle_image(768, 1024, 300, seed=0)
 """
 

@@ -5,8 +5,8 @@ The data live outside the repository, in ``<repo>/../shared/data/emps_train``
 images in ``images/`` and uint16 instance label PNGs with the same file names
 in ``segmaps/``. The directory is treated as read-only.
 
-Run ``python -m benchmarks.emps --write-split`` to (re)write the fixed
-train/validation split to ``benchmarks/emps_split.json``.
+Run ``python -m evaluation.emps --write-split`` to (re)write the fixed
+train/validation split to ``evaluation/emps_split.json``.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def load_split(path: Path | str = SPLIT_PATH) -> tuple[list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``python -m benchmarks.emps``)."""
+    """Command-line entry point (``python -m evaluation.emps``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-split", action="store_true",
                         help="write the train/validation split JSON")

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from particle_gui.core.shape_crops import CROP_FILL, CROP_SIZE, particle_crops
-from training.shapes.shapes import CLASSES, SHAPE_FUNCTIONS
+from synthetic.shapes.shapes import CLASSES, SHAPE_FUNCTIONS
 
 _SHIFT = 4  # fillPoly fixed-point bits (1/16 px)
 

@@ -11,7 +11,7 @@ away from the border, on a dark noisy background (256 x 256), so the right count
 
 Usage::
 
-    python -m benchmarks.bad_inputs OUT_DIR [--run]
+    python -m synthetic.bad_inputs OUT_DIR [--run]
 """
 
 from __future__ import annotations
