@@ -46,8 +46,8 @@ def _layout_images(per_layout: int, seed: int):
 
 
 def bench_layouts(per_layout: int, seed: int = 7) -> dict:
-    from particle_gui.core.databar import detect_data_bar
-    from particle_gui.core.scalebar import detect_scale_bar
+    from particle_gui.core.io.databar import detect_data_bar
+    from particle_gui.core.io.scalebar import detect_scale_bar
 
     rows: list[dict] = []
     for image, truth in _layout_images(per_layout, seed):
@@ -76,9 +76,9 @@ def bench_layouts(per_layout: int, seed: int = 7) -> dict:
 
 
 def bench_false_bars(count: int, seed: int = 11) -> dict:
-    from particle_gui.core.databar import detect_data_bar
-    from particle_gui.core.loading import load_image
-    from particle_gui.core.scalebar import detect_scale_bar
+    from particle_gui.core.io.databar import detect_data_bar
+    from particle_gui.core.io.loading import load_image
+    from particle_gui.core.io.scalebar import detect_scale_bar
 
     rng = np.random.default_rng(seed)
     false_synthetic = 0
@@ -109,9 +109,9 @@ def bench_false_bars(count: int, seed: int = 11) -> dict:
 
 
 def bench_vendor_files() -> list[dict]:
-    from particle_gui.core.loading import load_image
+    from particle_gui.core.io.loading import load_image
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
+    from particle_gui.core.analysis.pipeline import Pipeline
 
     out = []
     for path in sorted(VENDOR_SEM.glob("*.tif")):
@@ -129,17 +129,17 @@ def bench_vendor_files() -> list[dict]:
 
 
 def bench_hot_pixels(images: int = 20, seed: int = 5) -> dict:
-    from particle_gui.core.loading import LoadedImage
-    from particle_gui.core.outliers import replace_outlier_pixels
+    from particle_gui.core.io.loading import LoadedImage
+    from particle_gui.core.analysis.outliers import replace_outlier_pixels
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
+    from particle_gui.core.analysis.pipeline import Pipeline
     from evaluation import emps
 
     names = emps.load_split()[1][:images]
     removed = stood = 0
     d50_changes = []
     rng = np.random.default_rng(seed)
-    from particle_gui.core.loading import load_image
+    from particle_gui.core.io.loading import load_image
 
     for name in names:
         grey = load_image(emps.DATA_DIR / "images" / f"{name}.png").grey
@@ -174,9 +174,9 @@ def _spikes(image: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def bench_time(repeats: int = 10) -> dict:
-    from particle_gui.core.loading import LoadedImage
+    from particle_gui.core.io.loading import LoadedImage
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
+    from particle_gui.core.analysis.pipeline import Pipeline
 
     rng = np.random.default_rng(1)
     specimen, _ = random_scene(rng, (700, 1024), median_px=30.0)
@@ -189,7 +189,7 @@ def bench_time(repeats: int = 10) -> dict:
         started = time.perf_counter()
         Pipeline(loaded).region(PipelineParams())
         times.append(time.perf_counter() - started)
-    from particle_gui.core.databar import detect_data_bar
+    from particle_gui.core.io.databar import detect_data_bar
 
     base = []
     for _ in range(repeats):

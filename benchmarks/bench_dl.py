@@ -26,7 +26,7 @@ import numpy as np
 
 
 def _analyze_once(path: Path, out_dir: Path, params) -> float:
-    from particle_gui.core.batch import analyze_file, write_image_outputs
+    from particle_gui.core.output.batch import analyze_file, write_image_outputs
 
     started = time.perf_counter()
     image, result, _ = analyze_file(path, params)
@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PARTICLE_GUI_ONNX_THREADS"] = str(args.threads)
     import tifffile
 
-    from particle_gui.core import dl, label_reader, shape_classes
+    from particle_gui.core import label_reader
+
+    from particle_gui.core.network import dl
+
+    from particle_gui.core.analysis import shape_classes
     from particle_gui.core.params import PipelineParams
     from synthetic.scenes import random_scene
 

@@ -76,10 +76,10 @@ def child_generate(path: Path, size: int, particles: int) -> dict[str, Any]:
 
 
 def child_analyse(path: Path, out_dir: Path, params_json: str = "") -> dict[str, Any]:
-    from particle_gui.core.batch import write_image_outputs
-    from particle_gui.core.loading import load_image
+    from particle_gui.core.output.batch import write_image_outputs
+    from particle_gui.core.io.loading import load_image
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
+    from particle_gui.core.analysis.pipeline import Pipeline
 
     peaks: dict[str, float] = {"imports": _gb(peak_rss_bytes())}
     stage_peaks: dict[str, float] = {}
@@ -120,7 +120,7 @@ def child_refuse(folder: Path) -> dict[str, Any]:
     import tifffile
 
     from particle_gui.core.errors import ImageTooLargeError
-    from particle_gui.core.loading import MAX_PIXELS, load_image
+    from particle_gui.core.io.loading import MAX_PIXELS, load_image
 
     outcomes = {}
     for side in (int(np.sqrt(MAX_PIXELS)) + 1000, 20_000):

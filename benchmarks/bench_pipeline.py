@@ -44,9 +44,9 @@ from skimage.measure import regionprops_table
 from skimage.segmentation import watershed
 
 from synthetic.particle_images import particle_image
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import STAGES, Pipeline
+from particle_gui.core.analysis.pipeline import STAGES, Pipeline
 
 #: name -> (height, width, particles, seed)
 SIZES: dict[str, tuple[int, int, int, int]] = {

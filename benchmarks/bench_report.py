@@ -29,7 +29,7 @@ import tifffile
 
 from synthetic.particle_images import default_diameter_range, particle_image
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.report import build_report
+from particle_gui.core.output.report import build_report
 
 HEIGHT, WIDTH, PARTICLES = 768, 1024, 300
 #: Sample name -> factor on the default diameter range.

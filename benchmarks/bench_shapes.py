@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from particle_gui.core.shape_classes import SHAPE_CLASSES, classify_particles, load_shape_model
+from particle_gui.core.analysis.shape_classes import SHAPE_CLASSES, classify_particles, load_shape_model
 
 ROOT = Path(__file__).resolve().parents[1]
 EMPS = ROOT.parent / "shared" / "data" / "emps_train"

@@ -38,7 +38,7 @@ COLUMNS = ("f1", "ap", "count_error", "d50_error", "d50_bias", "worst_image_f1",
 def _init_worker(model: str | None) -> None:
     os.environ.setdefault("PARTICLE_GUI_ONNX_THREADS", "1")
     if model:
-        from particle_gui.core import dl
+        from particle_gui.core.network import dl
 
         dl.MODEL_PATH = Path(model).resolve()
 
@@ -47,7 +47,7 @@ def _run(job: tuple[str, str, object, tuple[str, ...], str]) -> list[dict]:
     source, name, load, methods, params_json = job
     from benchmarks.baseline import baseline_labels
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
+    from particle_gui.core.analysis.pipeline import Pipeline
 
     image, truth = load()
     rows = []
@@ -60,7 +60,7 @@ def _run(job: tuple[str, str, object, tuple[str, ...], str]) -> list[dict]:
         else:
             params = PipelineParams.from_json(params_json)
             if method == "dl_oracle":  # the network told the true typical size: what the size estimate costs
-                from particle_gui.core.dl_scale import typical_diameter
+                from particle_gui.core.network.dl_scale import typical_diameter
 
                 dl = {**params.to_dict()["dl"], "expected_diameter_px": typical_diameter(drop_edge_instances(truth))}
                 params = PipelineParams.from_dict({**params.to_dict(), "method": "dl", "dl": dl})

@@ -1,6 +1,6 @@
 """Fit the polarity model's weights on the EMPS training split (never the validation split).
 
-Prints the weights to paste into ``particle_gui/core/polarity.py`` and the 5-fold
+Prints the weights to paste into ``particle_gui/core/analysis/polarity.py`` and the 5-fold
 cross-validated accuracy. Usage: ``python -m benchmarks.fit_polarity``.
 """
 
@@ -11,12 +11,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
 from evaluation import emps
-from particle_gui.core.databar import detect_data_bar
-from particle_gui.core.loading import load_image
+from particle_gui.core.io.databar import detect_data_bar
+from particle_gui.core.io.loading import load_image
 from particle_gui.core.params import PreprocessParams
-from particle_gui.core.polarity import detect_polarity, polarity_features
-from particle_gui.core.preprocess import preprocess
-from particle_gui.core.threshold import global_threshold
+from particle_gui.core.analysis.polarity import detect_polarity, polarity_features
+from particle_gui.core.analysis.preprocess import preprocess
+from particle_gui.core.analysis.threshold import global_threshold
 
 
 def main() -> int:

@@ -45,7 +45,7 @@ def min_fragment_px(source: str) -> int:
 
 
 def _loaded(grey: np.ndarray, name: str):
-    from particle_gui.core.loading import LoadedImage
+    from particle_gui.core.io.loading import LoadedImage
 
     grey = np.ascontiguousarray(grey, dtype=np.float32)
     return LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
@@ -53,13 +53,13 @@ def _loaded(grey: np.ndarray, name: str):
 
 
 def load_emps(name: str):
-    from particle_gui.core.loading import load_image
+    from particle_gui.core.io.loading import load_image
 
     return load_image(emps.DATA_DIR / "images" / f"{name}.png"), emps.load_pair(name)[1]
 
 
 def load_ampis(path: Path):
-    from particle_gui.core.loading import load_image
+    from particle_gui.core.io.loading import load_image
 
     with Image.open(AMPIS_DIR / "gt" / path.name) as im:
         truth = np.asarray(im).astype(np.int32)

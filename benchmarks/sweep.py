@@ -14,9 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 from evaluation import emps
 from benchmarks.bench_accuracy import _score, aggregate
-from particle_gui.core.loading import load_image
+from particle_gui.core.io.loading import load_image
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 
 VARIANTS: dict[str, dict[str, dict]] = {
     "defaults": {},

@@ -151,7 +151,7 @@ def _launch_gui(argv: list[str]) -> int:
 
 def _load_params(args: argparse.Namespace) -> PipelineParams:
     """``--params`` and ``--method`` as one PipelineParams; a usage error (exit 2) when invalid."""
-    from particle_gui.core.dl import ModelError, load_model
+    from particle_gui.core.network.dl import ModelError, load_model
 
     params = PipelineParams()
     try:
@@ -174,7 +174,7 @@ def _profiles(args: argparse.Namespace) -> tuple:
     """The calibration profiles to apply; a usage error (exit 2) when the file cannot be read."""
     if args.no_profiles:
         return ()
-    from particle_gui.core.profiles import load_profiles
+    from particle_gui.core.io.profiles import load_profiles
     from particle_gui.paths import profiles_path
 
     try:
@@ -198,9 +198,9 @@ def _make_out_dir(args: argparse.Namespace) -> Path:
 def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
-    from particle_gui.core.batch import SUMMARY_NAME, ImageOutcome, run_batch
-    from particle_gui.core.inputs import find_inputs, images_in_folder
-    from particle_gui.core.loading import IMAGE_SUFFIXES
+    from particle_gui.core.output.batch import SUMMARY_NAME, ImageOutcome, run_batch
+    from particle_gui.core.output.inputs import find_inputs, images_in_folder
+    from particle_gui.core.io.loading import IMAGE_SUFFIXES
 
     analyze_parser: argparse.ArgumentParser = args.subparser
     params = _load_params(args)
@@ -246,9 +246,9 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
-    from particle_gui.core.inputs import images_in_folder
-    from particle_gui.core.loading import IMAGE_SUFFIXES
-    from particle_gui.core.samples import samples_from_folder
+    from particle_gui.core.output.inputs import images_in_folder
+    from particle_gui.core.io.loading import IMAGE_SUFFIXES
+    from particle_gui.core.output.samples import samples_from_folder
 
     report_parser: argparse.ArgumentParser = args.subparser
     params = _load_params(args)
@@ -273,7 +273,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"{PROG}: note: {len(loose)} image(s) directly in {folder} belong to no sample sub-folder and are "
               "left out", file=sys.stderr)
     out_dir = _make_out_dir(args)
-    from particle_gui.core.report import build_report  # matplotlib: imported only for reports
+    from particle_gui.core.output.report import build_report  # matplotlib: imported only for reports
 
     with tqdm(total=1, unit="step", file=sys.stderr, disable=None, dynamic_ncols=True) as bar:
 

@@ -43,7 +43,7 @@ def add_parser(commands, length_type, prog: str) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, prog: str) -> int:
     """Run ``calibrate``: list the profiles, or measure a standard and save its profile; return the exit code."""
-    from particle_gui.core.profiles import load_profiles, save_profiles
+    from particle_gui.core.io.profiles import load_profiles, save_profiles
     from particle_gui.paths import profiles_path
 
     parser: argparse.ArgumentParser = args.subparser
@@ -77,9 +77,9 @@ def run(args: argparse.Namespace, prog: str) -> int:
 
 
 def _measure(args: argparse.Namespace):
-    from particle_gui.core.loading import load_image
+    from particle_gui.core.io.loading import load_image
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.profiles import profile_from_standard
+    from particle_gui.core.io.profiles import profile_from_standard
 
     image = load_image(args.image)
     params = PipelineParams.load(args.params) if args.params else None

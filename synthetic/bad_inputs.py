@@ -293,7 +293,7 @@ def generate(folder: str | Path, *, only: set[str] | None = None) -> list[tuple[
 
 def engine_outcome(path: Path) -> tuple[bool, int, str]:
     """Run one file through the engine: ``(ok, count, warnings or error message)``."""
-    from particle_gui.core.batch import analyze_file
+    from particle_gui.core.output.batch import analyze_file
     from particle_gui.core.errors import ParticleGuiError
     from particle_gui.core.params import PipelineParams
 

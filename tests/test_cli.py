@@ -21,12 +21,12 @@ from PIL import Image
 from skimage.segmentation import find_boundaries
 
 import particle_gui
-from particle_gui.core.render import OUTLINE_RGBA
+from particle_gui.core.output.render import OUTLINE_RGBA
 from particle_gui.cli import main
-from particle_gui.core.batch import run_batch
-from particle_gui.core.inputs import find_inputs, unique_stems
+from particle_gui.core.output.batch import run_batch
+from particle_gui.core.output.inputs import find_inputs, unique_stems
 from particle_gui.core.errors import ExportError
-from particle_gui.core.export import atomic_write_bytes, write_labels_tiff
+from particle_gui.core.output.export import atomic_write_bytes, write_labels_tiff
 from particle_gui.core.params import PipelineParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -364,7 +364,7 @@ def test_version_and_help_answer_without_importing_the_engine() -> None:
         "import sys\n"
         "from particle_gui.cli import main\n"
         "codes = [main(['--version']), main(['analyze', '--help'])]\n"
-        "heavy = [m for m in ('particle_gui.core.pipeline', 'scipy', 'pandas', 'cv2', 'onnxruntime') if m in sys.modules]\n"
+        "heavy = [m for m in ('particle_gui.core.analysis.pipeline', 'scipy', 'pandas', 'cv2', 'onnxruntime') if m in sys.modules]\n"
         "print(codes, heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -9,7 +9,7 @@ import pytest
 import tifffile
 
 from particle_gui.cli import main
-from particle_gui.core import dl
+from particle_gui.core.network import dl
 from tests.test_cli import GRID_CENTRES, N_DISCS, disc_image
 
 

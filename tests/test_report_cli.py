@@ -20,11 +20,11 @@ import pytest
 import tifffile
 
 from particle_gui.cli import main
-from particle_gui.core.compare import format_length
+from particle_gui.core.statistics.compare import format_length
 from particle_gui.core.errors import CancelledError
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.report import build_report, excel_sheet_names
-from particle_gui.core.samples import samples_from_folder
+from particle_gui.core.output.report import build_report, excel_sheet_names
+from particle_gui.core.output.samples import samples_from_folder
 from tests.core.test_samples import lognormal_disc_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -213,7 +213,7 @@ def test_excel_sheet_names() -> None:
 def test_report_uses_neither_pyplot_nor_qt() -> None:
     probe = (
         "import sys\n"
-        "from particle_gui.core.report_pdf import ReportContent, render_pdf\n"
+        "from particle_gui.core.output.report_pdf import ReportContent, render_pdf\n"
         "pdf = render_pdf(ReportContent('t', 'now', (), (), (), ()))\n"
         "loaded = [m for m in sys.modules if m == 'matplotlib.pyplot' or m.split('.')[0] in ('PySide6', 'pyqtgraph')]\n"
         "print(pdf[:5].decode(), loaded)\n"

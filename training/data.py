@@ -11,7 +11,7 @@ Two pools, drawn half and half:
   :data:`SIZE_RANGE_PX` and cached once (``training/cache``, not committed).
 
 Targets (:func:`targets`): background / interior / border classes (the border a 2 px band at
-the network's scale) and the centre map (:func:`particle_gui.core.dl_scale.centre_target`),
+the network's scale) and the centre map (:func:`particle_gui.core.network.dl_scale.centre_target`),
 which separates touching particles whatever their size. Augmentation: quarter turns, flips,
 polarity, gamma, contrast, brightness, uneven background and charging gradients, blur,
 Gaussian and Poisson noise, JPEG artefacts and burned-in text. Pure NumPy/OpenCV, seeded.
@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from evaluation import emps
-from particle_gui.core.dl_scale import centre_target, normalise_intensity, resize, scaled_shape, three_class_target
-from particle_gui.core.loading import load_image
+from particle_gui.core.network.dl_scale import centre_target, normalise_intensity, resize, scaled_shape, three_class_target
+from particle_gui.core.io.loading import load_image
 
 #: Side of the square training patches (a multiple of 32).
 PATCH = 192
@@ -56,7 +56,7 @@ class Example:
 
 def prepare_emps(name: str) -> Example:
     """An EMPS image resampled so its median particle is :data:`EMPS_BASE_PX` wide."""
-    from particle_gui.core.dl_scale import typical_diameter
+    from particle_gui.core.network.dl_scale import typical_diameter
 
     image = load_image(emps.DATA_DIR / "images" / f"{name}.png")
     _, labels = emps.load_pair(name)

@@ -20,7 +20,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from particle_gui.core.dl_scale import CLASSES, NORMALISE_PERCENTILES  # noqa: E402
+from particle_gui.core.network.dl_scale import CLASSES, NORMALISE_PERCENTILES  # noqa: E402
 
 MODEL_VERSION = "2"
 

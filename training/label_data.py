@@ -5,7 +5,7 @@ random font (:func:`synthetic.fonts.available`, held-out families excluded) at a
 8-40 px, light on dark or dark on light, on a flat or textured background, sometimes with the
 bar's line close above or below, then blurred, noised and JPEG-compressed. The crop is the
 text's tight ink box plus a quarter of its height on each side, with a pixel or two of jitter,
-exactly as :func:`particle_gui.core.scalebar.detect_scale_bar` cuts it; it is then prepared as
+exactly as :func:`particle_gui.core.io.scalebar.detect_scale_bar` cuts it; it is then prepared as
 the reader sees it (:func:`particle_gui.core.label_reader.prepare_crop`).
 """
 

@@ -39,7 +39,7 @@ def _images(scenes: int) -> list[tuple[str, str, object]]:
 
 def _load(spec):
     from evaluation import emps
-    from particle_gui.core.loading import LoadedImage, load_image
+    from particle_gui.core.io.loading import LoadedImage, load_image
 
     kind, key = spec
     if kind == "emps":
@@ -58,9 +58,9 @@ def _run(job):
 
     os.environ.setdefault("PARTICLE_GUI_ONNX_THREADS", "1")
     from evaluation.scoring import score_image
-    from particle_gui.core import dl
+    from particle_gui.core.network import dl
     from particle_gui.core.params import PipelineParams
-    from particle_gui.core.pipeline import Pipeline
+    from particle_gui.core.analysis.pipeline import Pipeline
 
     if model:
         dl.MODEL_PATH = Path(model).resolve()

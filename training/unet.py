@@ -24,7 +24,7 @@ def build_unet(*, filters: tuple[int, ...] = (16, 32, 64, 128, 256), bottleneck:
 
     Channels 0-2 are softmax probabilities of background, interior and border; channel 3 is the
     probability of being in a particle's core: the inner half of it, where the centre map
-    (:func:`particle_gui.core.dl_scale.centre_target`) reaches :data:`CORE_LEVEL`. Cores of touching
+    (:func:`particle_gui.core.network.dl_scale.centre_target`) reaches :data:`CORE_LEVEL`. Cores of touching
     particles are apart whatever their size, so they seed the split.
     """
     inputs = keras.Input((None, None, 1), name="image")

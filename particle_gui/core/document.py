@@ -16,17 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from particle_gui.core.calibration import Calibration, resolve_calibration
-from particle_gui.core.corrections import Corrections, remeasure
-from particle_gui.core.edits import LabelDelta
+from particle_gui.core.io.calibration import Calibration, resolve_calibration
+from particle_gui.core.editing.corrections import Corrections, remeasure
+from particle_gui.core.editing.edits import LabelDelta
 from particle_gui.core.labels import union_box
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline, PipelineResult
-from particle_gui.core.profiles import CalibrationProfile
-from particle_gui.core.reconcile import CorrectedRun, CorrectionsSnapshot
-from particle_gui.core.render import OverlayLayers, update_layers
-from particle_gui.core.session import SessionState
+from particle_gui.core.analysis.pipeline import Pipeline, PipelineResult
+from particle_gui.core.io.profiles import CalibrationProfile
+from particle_gui.core.editing.reconcile import CorrectedRun, CorrectionsSnapshot
+from particle_gui.core.output.render import OverlayLayers, update_layers
+from particle_gui.core.editing.session import SessionState
 
 
 class RunOutcome(enum.Enum):

@@ -3,7 +3,7 @@
 For each image with corrections there is a checkpoint session (written atomically in a
 background thread when the corrections start or are recomputed around new parameters) and an
 edit journal appended to synchronously at every edit, undo and redo (see
-:mod:`particle_gui.core.journal`). A clean save of the session, or discarding the corrections,
+:mod:`particle_gui.core.editing.journal`). A clean save of the session, or discarding the corrections,
 removes both. Files left at start-up are what a crash left behind: the window offers them.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from particle_gui.core.edits import LabelDelta
-from particle_gui.core.history import EditStep
-from particle_gui.core.journal import EditJournal
-from particle_gui.core.session import SESSION_SUFFIX, SessionState, file_sha256, save_session
+from particle_gui.core.editing.edits import LabelDelta
+from particle_gui.core.editing.history import EditStep
+from particle_gui.core.editing.journal import EditJournal
+from particle_gui.core.editing.session import SESSION_SUFFIX, SessionState, file_sha256, save_session
 from particle_gui.core.document import ImageDocument
 from particle_gui.paths import config_dir
 

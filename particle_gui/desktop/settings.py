@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from particle_gui.core.errors import ExportError
-from particle_gui.core.export import atomic_write_text, describe_os_error
+from particle_gui.core.output.export import atomic_write_text, describe_os_error
 from particle_gui.paths import config_dir
 
 SETTINGS_VERSION = 1

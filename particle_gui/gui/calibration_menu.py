@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
 from particle_gui.core.errors import CalibrationError, ParticleGuiError
-from particle_gui.core.profiles import load_profiles, save_profiles
+from particle_gui.core.io.profiles import load_profiles, save_profiles
 from particle_gui.core.units import parse_length_nm
 from particle_gui.gui.widgets.scale_bar_dialog import ask_scale_bar_length
 from particle_gui.gui.widgets.standard_dialog import ProfilesDialog, StandardDialog

@@ -11,16 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from particle_gui.core import export
+from particle_gui.core.output import export
 from particle_gui.core.document import ImageDocument, RunOutcome
-from particle_gui.core.document_files import write_document_files
+from particle_gui.core.output.document_files import write_document_files
 from particle_gui.core.errors import ParticleGuiError
-from particle_gui.core.inputs import images_in_folder
-from particle_gui.core.loading import load_image
-from particle_gui.core.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
+from particle_gui.core.output.inputs import images_in_folder
+from particle_gui.core.io.loading import load_image
+from particle_gui.core.io.metadata import PLAUSIBLE_PIXEL_NM, plausible_pixel_nm
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import PipelineResult, merge_shapes
-from particle_gui.core.profiles import (
+from particle_gui.core.analysis.pipeline import PipelineResult, merge_shapes
+from particle_gui.core.io.profiles import (
     CalibrationProfile, load_profiles, matching_profile, profile_from_standard, save_profiles,
 )
 from particle_gui.gui.runner import PipelineRunner, RunOutput

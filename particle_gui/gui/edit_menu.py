@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSpinBox, QToolBar
 
-from particle_gui.core.session import SESSION_SUFFIX
+from particle_gui.core.editing.session import SESSION_SUFFIX
 from particle_gui.desktop.autosave import journal_for, pending_recoveries
 from particle_gui.gui.editor import BRUSH_RADIUS_RANGE, Editor
 from particle_gui.gui.widgets.canvas_tools import TOOLS

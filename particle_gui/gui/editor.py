@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from particle_gui.core import edits
-from particle_gui.core.corrections import Corrections
+from particle_gui.core.editing import edits
+from particle_gui.core.editing.corrections import Corrections
 from particle_gui.core.document import ImageDocument
 from particle_gui.core.errors import ParticleGuiError
-from particle_gui.core.history import EDIT_KINDS
-from particle_gui.core.journal import BEGIN, END, REDO, UNDO, read_journal, replay
-from particle_gui.core.loading import load_image
+from particle_gui.core.editing.history import EDIT_KINDS
+from particle_gui.core.editing.journal import BEGIN, END, REDO, UNDO, read_journal, replay
+from particle_gui.core.io.loading import load_image
 from particle_gui.core.labels import union_box
-from particle_gui.core.session import file_sha256, load_session, save_session
+from particle_gui.core.editing.session import file_sha256, load_session, save_session
 from particle_gui.desktop.autosave import Autosaver, journal_for
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.summary_refresh import SummaryRefresher

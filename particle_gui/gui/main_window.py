@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from particle_gui.core.errors import ParticleGuiError
-from particle_gui.core.loading import IMAGE_SUFFIXES
+from particle_gui.core.io.loading import IMAGE_SUFFIXES
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.render import OVERLAY_MODES
+from particle_gui.core.output.render import OVERLAY_MODES
 from particle_gui.gui.calibration_menu import CalibrationMenu
 from particle_gui.desktop.autosave import Autosaver
 from particle_gui.gui.controller import AppController

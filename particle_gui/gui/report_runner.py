@@ -9,8 +9,8 @@ from superqt.utils import create_worker
 
 from particle_gui.core.errors import CancelledError, ParticleGuiError
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.report import ReportResult, build_report
-from particle_gui.core.samples import samples_from_folder
+from particle_gui.core.output.report import ReportResult, build_report
+from particle_gui.core.output.samples import samples_from_folder
 from particle_gui.desktop.logs import describe_exception
 
 

@@ -21,8 +21,8 @@ from superqt.utils import create_worker
 
 from particle_gui.core.document import RunInputs
 from particle_gui.core.errors import CancelledError
-from particle_gui.core.reconcile import CorrectedRun
-from particle_gui.core.render import OverlayLayers, overlay_layers
+from particle_gui.core.editing.reconcile import CorrectedRun
+from particle_gui.core.output.render import OverlayLayers, overlay_layers
 from particle_gui.desktop.logs import configure_logging, describe_exception
 
 #: A request waits this long for a newer one before it starts. Zero: an idle runner starts at

@@ -12,7 +12,7 @@ import logging
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QObject, QTimer
 from superqt.utils import create_worker
 
-from particle_gui.core.corrections import table_summary
+from particle_gui.core.editing.corrections import table_summary
 from particle_gui.gui.controller import AppController
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ thickness-shaded, optional Fresnel halo) or an SEM-like one (bright, lit from on
 edges), crystal facets lit differently (faceted classes), growth rings, internal texture, an
 uneven textured background, blur and noise, and either polarity. Sometimes the particle is cut
 by the image border or a burned-in data bar. :func:`make_dataset` turns scenes into classifier
-crops with the engine's own :func:`particle_gui.core.shape_crops.particle_crops`, so training
+crops with the engine's own :func:`particle_gui.core.analysis.shape_crops.particle_crops`, so training
 and inference match.
 """
 
@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
-from particle_gui.core.shape_crops import CROP_FILL, CROP_SIZE, particle_crops
+from particle_gui.core.analysis.shape_crops import CROP_FILL, CROP_SIZE, particle_crops
 from synthetic.shapes.shapes import CLASSES, SHAPE_FUNCTIONS
 
 _SHIFT = 4  # fillPoly fixed-point bits (1/16 px)

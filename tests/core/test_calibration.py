@@ -1,10 +1,10 @@
-"""Known-answer tests for particle_gui.core.calibration.resolve_calibration."""
+"""Known-answer tests for particle_gui.core.io.calibration.resolve_calibration."""
 
 import re
 
 import pytest
 
-from particle_gui.core.calibration import (
+from particle_gui.core.io.calibration import (
     SOURCE_MANUAL,
     SOURCE_METADATA,
     SOURCE_SCALE_BAR,
@@ -42,7 +42,7 @@ def test_users_scale_bar_overrides_metadata():
 
 
 class _Read:
-    """A detected scale bar as :mod:`particle_gui.core.scalebar` reports it."""
+    """A detected scale bar as :mod:`particle_gui.core.io.scalebar` reports it."""
 
     def __init__(self, label, length_nm, length_px, confidence):
         self.label, self.length_nm, self.length_px, self.confidence = label, length_nm, length_px, confidence

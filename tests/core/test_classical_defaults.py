@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from evaluation.scoring import score_image
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
-from particle_gui.core.segment import fill_particle_holes
+from particle_gui.core.analysis.pipeline import Pipeline
+from particle_gui.core.analysis.segment import fill_particle_holes
 from synthetic.scenes import image_of, layout
 from tests.core.synthetic import disc_image
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from particle_gui.core.compare import (
+from particle_gui.core.statistics.compare import (
     comparisons_for, compare_samples, d50_ci_halfwidth_percent, format_length, format_p, holm, json_safe,
     stability_warning, unit_groups,
 )
 from particle_gui.core.params import SummaryParams
-from particle_gui.core.stats import summarise
+from particle_gui.core.statistics.stats import summarise
 
 
 def lognormal(median: float, n: int, *, sigma: float = 0.25, seed: int) -> np.ndarray:

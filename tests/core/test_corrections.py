@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from particle_gui.core.corrections import Corrections, remeasure
+from particle_gui.core.editing.corrections import Corrections, remeasure
 from particle_gui.core.labels import particle_boxes
-from particle_gui.core.edits import (
+from particle_gui.core.editing.edits import (
     add_particle,
     delete_particles,
     merge_particles,
@@ -18,10 +18,10 @@ from particle_gui.core.edits import (
     polygon_mask,
     split_particle_by_line,
 )
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
-from particle_gui.core.reconcile import apply_manual_layer, manual_layer, measure_result, reconcile
+from particle_gui.core.analysis.pipeline import Pipeline
+from particle_gui.core.editing.reconcile import apply_manual_layer, manual_layer, measure_result, reconcile
 from tests.core.synthetic import disc_image
 
 
@@ -126,7 +126,7 @@ def test_reconcile_clips_automatic_particles_mostly_outside_the_manual_layer():
     auto[2:8, 2:8] = 4
     locked = np.zeros_like(auto)
     locked[2:4, 2:8] = 9  # a third of particle 4 is under a hand-drawn particle
-    from particle_gui.core.reconcile import ManualLayer
+    from particle_gui.core.editing.reconcile import ManualLayer
     final = reconcile(auto, ManualLayer(locked, np.zeros(auto.shape, bool)))
     assert (final == 4).sum() == 24 and (final == 5).sum() == 12
 

@@ -1,10 +1,10 @@
-"""Known-answer tests for particle_gui.core.databar on synthetic instrument strips."""
+"""Known-answer tests for particle_gui.core.io.databar on synthetic instrument strips."""
 
 import numpy as np
 import pytest
 
-from particle_gui.core.databar import DataBar, detect_data_bar, to_uint8
-from particle_gui.core.scalebar import detect_scale_bar
+from particle_gui.core.io.databar import DataBar, detect_data_bar, to_uint8
+from particle_gui.core.io.scalebar import detect_scale_bar
 from tests.core.synthetic import add_data_bar, disc_image, noisy_specimen
 
 SHAPE = (400, 300)  # 400 rows, 300 columns; the strip is the bottom 40 rows

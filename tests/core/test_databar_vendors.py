@@ -8,10 +8,10 @@ import zlib
 import numpy as np
 import pytest
 
-from particle_gui.core.databar import detect_data_bar
-from particle_gui.core.loading import load_image
+from particle_gui.core.io.databar import detect_data_bar
+from particle_gui.core.io.loading import load_image
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 from synthetic import databars
 from synthetic.scenes import random_scene
 from tests.shared_data import VENDOR_SEM, require

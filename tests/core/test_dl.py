@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from particle_gui.core import dl, dl_probe
-from particle_gui.core.dl import ModelError, ProbabilityMaps, SegmentationModel, predict_probabilities
-from particle_gui.core.dl_scale import three_class_target, typical_diameter
-from particle_gui.core.dl_segment import split_probabilities
+from particle_gui.core.network import dl, dl_probe
+from particle_gui.core.network.dl import ModelError, ProbabilityMaps, SegmentationModel, predict_probabilities
+from particle_gui.core.network.dl_scale import three_class_target, typical_diameter
+from particle_gui.core.network.dl_segment import split_probabilities
 from particle_gui.core.errors import CancelledError
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams, SplitParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 from tests.core.synthetic import disc_image, disc_mask, grid_centres
 from tests.keras_models import load_keras_model
 
@@ -215,7 +215,7 @@ def test_cores_split_touching_discs_of_different_sizes():
         disc = disc_mask(shape, [(y, x)], r)
         truth[disc & (truth == 0)] = k
         mask |= disc
-    from particle_gui.core.dl_scale import centre_target
+    from particle_gui.core.network.dl_scale import centre_target
 
     core = (centre_target(truth) >= 0.5).astype(np.float32)  # what the network learns to predict
     maps = ProbabilityMaps(mask.astype(np.float32), mask.astype(np.float32), 1.0, 30.0, core=core)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from particle_gui.core.document import ImageDocument, RunOutcome
-from particle_gui.core.edits import delete_particles
+from particle_gui.core.editing.edits import delete_particles
 from particle_gui.core.labels import outline_labels
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.reconcile import CorrectedRun
-from particle_gui.core.render import overlay_layers
+from particle_gui.core.editing.reconcile import CorrectedRun
+from particle_gui.core.output.render import overlay_layers
 from tests.gui.conftest import disc_grey
 
 

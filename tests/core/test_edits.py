@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from particle_gui.core.history import EditHistory
-from particle_gui.core.edits import (
+from particle_gui.core.editing.history import EditHistory
+from particle_gui.core.editing.edits import (
     add_particle,
     delete_particles,
     flood_fill_mask,

@@ -32,7 +32,8 @@ def test_importing_every_core_module_loads_no_gui_toolkit():
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     # The probe really walked the engine (so an empty result means something).
-    for expected in ("params", "loading", "pipeline", "segment", "measure", "stats"):
+    for expected in ("params", "io.loading", "analysis.pipeline", "analysis.segment", "analysis.measure",
+                     "statistics.stats"):
         assert f"particle_gui.core.{expected}" in report["modules"]
     assert report["gui"] == []
 

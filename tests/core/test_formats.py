@@ -1,5 +1,5 @@
-"""Known-answer tests for microscope vendor files (particle_gui.core.formats), Hitachi/JEOL
-sidecar text files and ImageJ units (particle_gui.core.metadata).
+"""Known-answer tests for microscope vendor files (particle_gui.core.io.formats), Hitachi/JEOL
+sidecar text files and ImageJ units (particle_gui.core.io.metadata).
 
 The vendor fixtures are read where they lie, in ../shared/data/formats (never copied into the
 repository); those tests are skipped when that folder is absent, and fail when CI=true. Synthetic Velox, Berkeley EMD
@@ -22,14 +22,14 @@ import tifffile
 from PIL import Image
 
 from particle_gui.cli import main
-from particle_gui.core.inputs import images_in_folder
-from particle_gui.core.calibration import SOURCE_METADATA
+from particle_gui.core.output.inputs import images_in_folder
+from particle_gui.core.io.calibration import SOURCE_METADATA
 from particle_gui.core.errors import ImageLoadError, ImageTooLargeError
-from particle_gui.core.format_axes import Axis, make_calibration, nm_per_unit, unit_kind
-from particle_gui.core.formats import VENDOR_SUFFIXES
-from particle_gui.core.loading import IMAGE_SUFFIXES, load_image
+from particle_gui.core.io.format_axes import Axis, make_calibration, nm_per_unit, unit_kind
+from particle_gui.core.io.formats import VENDOR_SUFFIXES
+from particle_gui.core.io.loading import IMAGE_SUFFIXES, load_image
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 
 from tests.shared_data import FORMATS, require
 
@@ -215,7 +215,7 @@ def test_a_missing_reader_package_is_named(monkeypatch):
 
 def test_importing_the_engine_does_not_import_the_readers():
     code = (
-        "import sys, particle_gui.core.loading, particle_gui.core.batch, particle_gui.core.formats\n"
+        "import sys, particle_gui.core.io.loading, particle_gui.core.output.batch, particle_gui.core.io.formats\n"
         "print(sorted(m for m in ('ncempy', 'mrcfile', 'h5py', 'hdf5plugin', 'matplotlib') if m in sys.modules))"
     )
     completed = subprocess.run(

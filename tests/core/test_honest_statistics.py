@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from particle_gui.core.compare import compare_samples
-from particle_gui.core.distributions import iso_distribution, miles_lantuejoul_weights, weighted_quantile
-from particle_gui.core.fit_tests import lilliefors, silverman_unimodality
-from particle_gui.core.image_level import image_level
-from particle_gui.core.stats import summarise
+from particle_gui.core.statistics.compare import compare_samples
+from particle_gui.core.statistics.distributions import iso_distribution, miles_lantuejoul_weights, weighted_quantile
+from particle_gui.core.statistics.fit_tests import lilliefors, silverman_unimodality
+from particle_gui.core.statistics.image_level import image_level
+from particle_gui.core.statistics.stats import summarise
 
 
 def test_lilliefors_keeps_log_normal_and_rejects_normal_in_d():

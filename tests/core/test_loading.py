@@ -1,4 +1,4 @@
-"""Known-answer tests for particle_gui.core.loading on real files written in tmp_path."""
+"""Known-answer tests for particle_gui.core.io.loading on real files written in tmp_path."""
 
 import hashlib
 import struct
@@ -10,7 +10,7 @@ import tifffile
 from PIL import Image, ImageFile
 
 from particle_gui.core.errors import ImageLoadError, ImageTooLargeError
-from particle_gui.core.loading import load_image, to_normalised_grey
+from particle_gui.core.io.loading import load_image, to_normalised_grey
 
 LUMA = np.array([0.299, 0.587, 0.114])
 

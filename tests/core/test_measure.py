@@ -1,10 +1,10 @@
-"""Known-answer tests for particle_gui.core.measure."""
+"""Known-answer tests for particle_gui.core.analysis.measure."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from particle_gui.core.measure import add_calibrated_columns, measure_particles
+from particle_gui.core.analysis.measure import add_calibrated_columns, measure_particles
 from tests.core.synthetic import disc_mask
 
 BASE_COLUMNS = [

@@ -1,12 +1,12 @@
-"""Known-answer tests for particle_gui.core.metadata on TIFFs written with instrument tags."""
+"""Known-answer tests for particle_gui.core.io.metadata on TIFFs written with instrument tags."""
 
 import numpy as np
 import pytest
 import tifffile
 
-from particle_gui.core.calibration import SOURCE_METADATA
-from particle_gui.core.loading import load_image
-from particle_gui.core.metadata import calibration_from_tiff
+from particle_gui.core.io.calibration import SOURCE_METADATA
+from particle_gui.core.io.loading import load_image
+from particle_gui.core.io.metadata import calibration_from_tiff
 
 CZ_SEM = 34118
 FEI_SFEG = 34680
@@ -107,7 +107,7 @@ def test_print_resolutions_are_never_calibrations(tmp_path, dpi):
 
 
 def test_typed_pixel_size_beats_a_4800_dpi_tag(tmp_path):
-    from particle_gui.core.batch import analyze_file
+    from particle_gui.core.output.batch import analyze_file
     from particle_gui.core.params import PipelineParams
 
     path = write_tiff(tmp_path / "print.tif", resolution=(4800, 4800), resolutionunit="INCH")

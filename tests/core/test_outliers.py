@@ -1,4 +1,4 @@
-"""Hot and cold pixels (particle_gui.core.outliers) and their place in the pipeline."""
+"""Hot and cold pixels (particle_gui.core.analysis.outliers) and their place in the pipeline."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from particle_gui.core.loading import LoadedImage
-from particle_gui.core.outliers import replace_outlier_pixels
+from particle_gui.core.io.loading import LoadedImage
+from particle_gui.core.analysis.outliers import replace_outlier_pixels
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 from tests.core.synthetic import disc_image, grid_centres
 
 CENTRES = grid_centres(20, spacing=56, origin=44, columns=5)

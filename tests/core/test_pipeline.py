@@ -1,4 +1,4 @@
-"""Known-answer tests for particle_gui.core.pipeline: counts, sizes, stage caching, cancellation."""
+"""Known-answer tests for particle_gui.core.analysis.pipeline: counts, sizes, stage caching, cancellation."""
 
 import dataclasses
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from particle_gui.core.calibration import UNCALIBRATED, Calibration
+from particle_gui.core.io.calibration import UNCALIBRATED, Calibration
 from particle_gui.core.errors import CancelledError
-from particle_gui.core.loading import LoadedImage, load_image
+from particle_gui.core.io.loading import LoadedImage, load_image
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import STAGES, Pipeline
+from particle_gui.core.analysis.pipeline import STAGES, Pipeline
 from tests.core.synthetic import add_data_bar, disc_image, grid_centres
 
 SHAPE = (512, 512)

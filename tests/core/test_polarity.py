@@ -1,8 +1,8 @@
-"""Known-answer tests for particle_gui.core.polarity."""
+"""Known-answer tests for particle_gui.core.analysis.polarity."""
 
 import pytest
 
-from particle_gui.core.polarity import bright_particle_probability, detect_polarity, polarity_features
+from particle_gui.core.analysis.polarity import bright_particle_probability, detect_polarity, polarity_features
 from tests.core.synthetic import disc_image, grid_centres
 
 CENTRES = grid_centres(9, spacing=40, origin=24, columns=3)

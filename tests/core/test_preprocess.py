@@ -1,10 +1,10 @@
-"""Known-answer tests for particle_gui.core.preprocess."""
+"""Known-answer tests for particle_gui.core.analysis.preprocess."""
 
 import numpy as np
 import pytest
 
 from particle_gui.core.params import PreprocessParams
-from particle_gui.core.preprocess import clahe, denoise, flatten_background, preprocess
+from particle_gui.core.analysis.preprocess import clahe, denoise, flatten_background, preprocess
 from tests.core.synthetic import disc_image, disc_mask, grid_centres
 
 METHODS = ["gaussian", "median", "bilateral", "nlm"]

@@ -1,4 +1,4 @@
-"""Reference-standard calibration profiles (particle_gui.core.profiles) and ``particle-gui calibrate``.
+"""Reference-standard calibration profiles (particle_gui.core.io.profiles) and ``particle-gui calibrate``.
 
 The standards are synthetic images carrying the CZ_SEM tag of a real Zeiss file (read from
 ../shared/data/vendor_sem): spheres drawn 3 % larger than the metadata says, or a grating.
@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from particle_gui.cli import main
-from particle_gui.core.calibration import Calibration
+from particle_gui.core.io.calibration import Calibration
 from particle_gui.core.errors import CalibrationError
-from particle_gui.core.instrument import InstrumentInfo
-from particle_gui.core.loading import load_image
-from particle_gui.core.profiles import (
+from particle_gui.core.io.instrument import InstrumentInfo
+from particle_gui.core.io.loading import load_image
+from particle_gui.core.io.profiles import (
     load_profiles,
     make_profile,
     matching_profile,

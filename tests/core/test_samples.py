@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import tifffile
 
-from particle_gui.core.render import OUTLINE_RGBA
-from particle_gui.core import samples as samples_module
-from particle_gui.core.batch import ImageOutcome
-from particle_gui.core.calibration import UNCALIBRATED, Calibration
+from particle_gui.core.output.render import OUTLINE_RGBA
+from particle_gui.core.output import samples as samples_module
+from particle_gui.core.output.batch import ImageOutcome
+from particle_gui.core.io.calibration import UNCALIBRATED, Calibration
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.samples import (
+from particle_gui.core.output.samples import (
     ImageRecord, analyse_image, folder_names, image_rows, pool_sample, sample_row, samples_from_folder,
 )
 

@@ -1,10 +1,10 @@
-"""Known-answer tests for particle_gui.core.segment: clean-up, splitting, edges."""
+"""Known-answer tests for particle_gui.core.analysis.segment: clean-up, splitting, edges."""
 
 import numpy as np
 import pytest
 
 from particle_gui.core.params import CleanParams, SplitParams
-from particle_gui.core.segment import (
+from particle_gui.core.analysis.segment import (
     clean_mask,
     distance_map,
     fill_holes,

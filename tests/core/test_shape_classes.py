@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from particle_gui.core import shape_classes
+from particle_gui.core.analysis import shape_classes
 from particle_gui.core.errors import CancelledError, ShapeModelError
-from particle_gui.core.export import shape_class_text, summary_row, write_particles_csv, write_particles_excel
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.output.export import shape_class_text, summary_row, write_particles_csv, write_particles_excel
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams, SummaryParams
-from particle_gui.core.pipeline import Pipeline, complete_shapes, merge_shapes
-from particle_gui.core.reconcile import apply_manual_layer, manual_layer
-from particle_gui.core.shape_classes import (
+from particle_gui.core.analysis.pipeline import Pipeline, complete_shapes, merge_shapes
+from particle_gui.core.editing.reconcile import apply_manual_layer, manual_layer
+from particle_gui.core.analysis.shape_classes import (
     CLASS_COLUMN,
     CONFIDENCE_COLUMN,
     DEFAULT_MODEL_PATH,
@@ -30,8 +30,8 @@ from particle_gui.core.shape_classes import (
     classify_particles,
     load_shape_model,
 )
-from particle_gui.core.shape_crops import particle_crops
-from particle_gui.core.stats import class_summaries
+from particle_gui.core.analysis.shape_crops import particle_crops
+from particle_gui.core.statistics.stats import class_summaries
 from tests.keras_models import load_keras_model
 
 ROOT = Path(__file__).resolve().parents[2]

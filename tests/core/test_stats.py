@@ -1,4 +1,4 @@
-"""Known-answer tests for particle_gui.core.stats on seeded samples."""
+"""Known-answer tests for particle_gui.core.statistics.stats on seeded samples."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from particle_gui.core.params import SummaryParams
-from particle_gui.core.stats import bootstrap_ci, fit_lognormal, size_families, summarise
+from particle_gui.core.statistics.stats import bootstrap_ci, fit_lognormal, size_families, summarise
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_bootstrap_ci_matches_a_plain_resampling_reference(n):
 
 def test_kmeans_plusplus_picks_the_seeds_scikit_learn_picks():
     sklearn_cluster = pytest.importorskip("sklearn.cluster")
-    from particle_gui.core.mixture import kmeans_plusplus_1d
+    from particle_gui.core.statistics.mixture import kmeans_plusplus_1d
 
     rng = np.random.default_rng(0)
     same = 0
@@ -164,7 +164,7 @@ def test_kmeans_plusplus_picks_the_seeds_scikit_learn_picks():
 
 
 def test_kmeans_plusplus_seeds_two_separate_groups_apart():
-    from particle_gui.core.mixture import kmeans_plusplus_1d
+    from particle_gui.core.statistics.mixture import kmeans_plusplus_1d
 
     values = np.r_[np.zeros(50), np.full(50, 10.0)]
     for seed in range(20):

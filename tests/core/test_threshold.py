@@ -1,10 +1,10 @@
-"""Known-answer tests for particle_gui.core.threshold (and the polarity it relies on)."""
+"""Known-answer tests for particle_gui.core.analysis.threshold (and the polarity it relies on)."""
 
 import numpy as np
 import pytest
 
 from particle_gui.core.params import ThresholdParams
-from particle_gui.core.threshold import global_threshold, threshold_image
+from particle_gui.core.analysis.threshold import global_threshold, threshold_image
 from tests.core.synthetic import disc_image, disc_mask, grid_centres
 
 SHAPE = (128, 128)

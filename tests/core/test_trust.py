@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 from tests.core.synthetic import disc_image, grid_centres
 
 CENTRES = grid_centres(20, spacing=56, origin=44, columns=5)

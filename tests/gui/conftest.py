@@ -9,9 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from particle_gui.core.loading import LoadedImage  # noqa: E402
+from particle_gui.core.io.loading import LoadedImage  # noqa: E402
 from particle_gui.core.params import PipelineParams  # noqa: E402
-from particle_gui.core.pipeline import Pipeline  # noqa: E402
+from particle_gui.core.analysis.pipeline import Pipeline  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

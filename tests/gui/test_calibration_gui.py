@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
-from particle_gui.core.profiles import load_profiles
+from particle_gui.core.io.profiles import load_profiles
 from particle_gui.gui.controller import AppController
 from particle_gui.gui.widgets.standard_dialog import ProfilesDialog, StandardDialog
 from particle_gui.paths import profiles_path

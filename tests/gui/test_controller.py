@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import tifffile
 
-from particle_gui.core.corrections import Corrections
-from particle_gui.core.edits import delete_particles
+from particle_gui.core.editing.corrections import Corrections
+from particle_gui.core.editing.edits import delete_particles
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.shape_classes import CLASS_COLUMN, PENDING
+from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, PENDING
 from particle_gui.gui.controller import AppController
 from tests.gui.conftest import disc_grey
 

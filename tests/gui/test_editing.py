@@ -178,7 +178,7 @@ def test_recovery_replays_the_journal(qtbot, editor, tmp_path):
 
 
 def test_the_summary_follows_at_once_and_its_fits_a_moment_later(qtbot, editor):
-    from particle_gui.core.corrections import table_summary
+    from particle_gui.core.editing.corrections import table_summary
 
     app = editor.app
     before = app.current.result.summary

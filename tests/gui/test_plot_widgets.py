@@ -13,11 +13,11 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from particle_gui.core.calibration import Calibration
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.calibration import Calibration
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams, SummaryParams
-from particle_gui.core.pipeline import Pipeline, PipelineResult
-from particle_gui.core.stats import summarise
+from particle_gui.core.analysis.pipeline import Pipeline, PipelineResult
+from particle_gui.core.statistics.stats import summarise
 from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidget
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget

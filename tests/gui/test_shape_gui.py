@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from particle_gui.core.labels import outline_labels
-from particle_gui.core.shape_classes import CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING
-from particle_gui.core.render import SHAPE_CLASS_RGB, render_overlay_rgba, shape_legend
+from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, CONFIDENCE_COLUMN, PENDING
+from particle_gui.core.output.render import SHAPE_CLASS_RGB, render_overlay_rgba, shape_legend
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget
 from particle_gui.gui.widgets.shape_legend import ShapeLegend
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget

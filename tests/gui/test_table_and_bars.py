@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from particle_gui.core.calibration import Calibration
-from particle_gui.core.loading import LoadedImage
+from particle_gui.core.io.calibration import Calibration
+from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.pipeline import Pipeline
+from particle_gui.core.analysis.pipeline import Pipeline
 from particle_gui.gui.widgets.file_list import FileListWidget
 from particle_gui.gui.widgets.message_bar import MessageBar
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget, format_number

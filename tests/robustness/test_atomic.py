@@ -15,7 +15,7 @@ import pytest
 
 import particle_gui
 from particle_gui.core.errors import ExportError
-from particle_gui.core.export import atomic_write_bytes, atomic_write_text
+from particle_gui.core.output.export import atomic_write_bytes, atomic_write_text
 from particle_gui.desktop.settings import Settings
 from particle_gui.paths import config_dir
 
@@ -26,7 +26,7 @@ WRITERS = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py"))
 #: Files that write on purpose without the helper: the edit journal appends to an open file (one
 #: record per edit; a torn last record is dropped on replay), and the app's --startup-report and
 #: --screenshot options (benchmarks and documentation only).
-DIRECT_WRITERS = {"core/journal.py", "gui/app.py"}
+DIRECT_WRITERS = {"core/editing/journal.py", "gui/app.py"}
 #: Calls that write to a file when their first argument is a path rather than a buffer or writer.
 PATH_WRITERS = {"to_csv", "to_excel", "imwrite", "savefig", "save", "ExcelWriter", "PdfPages"}
 #: Names of in-memory targets (buffers, open writers, figures) those calls may take.
@@ -63,7 +63,7 @@ def test_writers_write_only_through_the_atomic_helper(module):
 
 
 def test_every_module_is_checked():
-    assert len(WRITERS) > 60 and "core/export.py" in WRITERS and "desktop/settings.py" in WRITERS
+    assert len(WRITERS) > 60 and "core/output/export.py" in WRITERS and "desktop/settings.py" in WRITERS
 
 
 def test_the_check_catches_a_direct_write():
@@ -83,7 +83,7 @@ def test_a_write_killed_half_way_leaves_the_previous_file(tmp_path):
     target = tmp_path / "results.csv"
     old = b"id,area\n1,42\n"
     code = textwrap.dedent(f"""
-        from particle_gui.core.export import atomic_write_bytes
+        from particle_gui.core.output.export import atomic_write_bytes
         atomic_write_bytes({str(target)!r}, b"x" * (256 << 20))
     """)
     killed_mid_write = 0

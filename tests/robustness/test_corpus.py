@@ -11,8 +11,8 @@ import pytest
 
 from synthetic.bad_inputs import N_DISCS, cases
 from particle_gui.cli import main
-from particle_gui.core.batch import OUTPUT_SUFFIXES, analyze_file
-from particle_gui.core.inputs import short_stem
+from particle_gui.core.output.batch import OUTPUT_SUFFIXES, analyze_file
+from particle_gui.core.output.inputs import short_stem
 from particle_gui.core.errors import ParticleGuiError
 from particle_gui.core.params import PipelineParams
 from tests.robustness.conftest import assert_clear, assert_words

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from particle_gui.core.errors import ImageLoadError, ParticleGuiError
-from particle_gui.core.loading import LoadedImage, load_image, to_normalised_grey
-from particle_gui.core.measure import measure_particles
+from particle_gui.core.io.loading import LoadedImage, load_image, to_normalised_grey
+from particle_gui.core.analysis.measure import measure_particles
 from particle_gui.core.params import STAGE_FIELDS, PipelineParams
-from particle_gui.core.pipeline import Pipeline
-from particle_gui.core.preprocess import preprocess
-from particle_gui.core.segment import clean_mask, split_particles
-from particle_gui.core.stats import summarise
-from particle_gui.core.threshold import threshold_image
+from particle_gui.core.analysis.pipeline import Pipeline
+from particle_gui.core.analysis.preprocess import preprocess
+from particle_gui.core.analysis.segment import clean_mask, split_particles
+from particle_gui.core.statistics.stats import summarise
+from particle_gui.core.analysis.threshold import threshold_image
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: Caps that keep one example fast without leaving any code path out.
@@ -181,7 +181,7 @@ def test_median_of_images_smaller_than_the_window_is_the_reflected_median(shape,
     """SciPy's median filter read past its buffer here (results changed from call to call)."""
     from numpy.lib.stride_tricks import sliding_window_view
 
-    from particle_gui.core.preprocess import median_reflect
+    from particle_gui.core.analysis.preprocess import median_reflect
 
     image = np.random.default_rng(1).random(shape, dtype=np.float32)
     padded = np.pad(image, size // 2, mode="symmetric")

@@ -15,8 +15,8 @@ import tifffile
 
 from synthetic.bad_inputs import N_DISCS, as_uint8, scene
 from particle_gui.cli import main
-from particle_gui.core.batch import run_batch
-from particle_gui.core.inputs import find_inputs
+from particle_gui.core.output.batch import run_batch
+from particle_gui.core.output.inputs import find_inputs
 from particle_gui.core.params import PipelineParams
 from tests.robustness.conftest import assert_clear
 from tests.robustness.test_corpus import read_summary

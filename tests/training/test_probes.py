@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from particle_gui.core.shape_crops import particle_crops
+from particle_gui.core.analysis.shape_crops import particle_crops
 from training.shapes.probes import outline_descriptors
 
 

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from particle_gui.core.shape_classes import SHAPE_CLASSES, load_shape_model
-from particle_gui.core.shape_crops import particle_crops
+from particle_gui.core.analysis.shape_classes import SHAPE_CLASSES, load_shape_model
+from particle_gui.core.analysis.shape_crops import particle_crops
 from synthetic.shapes.render import make_dataset
 from training.shapes.train import _augment
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from particle_gui.core.shape_crops import CROP_FILL, CROP_SIZE
+from particle_gui.core.analysis.shape_crops import CROP_FILL, CROP_SIZE
 from synthetic.shapes.render import make_dataset
 from synthetic.shapes.shapes import CLASSES
 

@@ -8,10 +8,10 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
-from particle_gui.core.scalebar import ScaleBar
-from particle_gui.core.loading import LoadedImage
-from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.render import (
+from particle_gui.core.io.scalebar import ScaleBar
+from particle_gui.core.io.loading import LoadedImage
+from particle_gui.core.analysis.pipeline import PipelineResult
+from particle_gui.core.output.render import (
     OVERLAY_MODES, SELECTED_FILL_ALPHA, SELECTED_RGBA, OverlayLayers, display_image_uint8, overlay_layers,
     render_overlay_rgba,
 )

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.gui.widgets.size_histogram import AXIS_PEN, style_axes
 
 BINS = 256

@@ -31,7 +31,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.analysis.pipeline import PipelineResult
 
 #: Known columns: title and the dimension of the value ("length", "area", "position" in
 #: pixels always, or None for a pure number).

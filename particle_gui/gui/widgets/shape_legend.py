@@ -6,9 +6,9 @@ import html
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.shape_classes import PENDING
-from particle_gui.core.render import shape_legend
+from particle_gui.core.analysis.pipeline import PipelineResult
+from particle_gui.core.analysis.shape_classes import PENDING
+from particle_gui.core.output.render import shape_legend
 
 
 def shape_legend_html(result: PipelineResult | None) -> str:

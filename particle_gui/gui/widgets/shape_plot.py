@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from particle_gui.core.pipeline import PipelineResult
+from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.gui.widgets.size_histogram import SELECTED_BRUSH, export_plot_image, size_column, style_axes
 
 #: (combo text, particle-table column) of the shape quantities on offer.

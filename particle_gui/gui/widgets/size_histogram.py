@@ -12,9 +12,9 @@ import pyqtgraph.exporters
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from particle_gui.core.pipeline import PipelineResult
-from particle_gui.core.shape_classes import CLASS_COLUMN, UNCLASSIFIED, class_order
-from particle_gui.core.render import shape_class_rgb
+from particle_gui.core.analysis.pipeline import PipelineResult
+from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, UNCLASSIFIED, class_order
+from particle_gui.core.output.render import shape_class_rgb
 
 #: Bin settings: 0 means numpy's "auto" rule, capped at ``MAX_AUTO_BINS``.
 AUTO_BINS = 0

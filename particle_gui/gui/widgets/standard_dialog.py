@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
 )
 
 from particle_gui.core.errors import CalibrationError
-from particle_gui.core.profiles import CalibrationProfile
+from particle_gui.core.io.profiles import CalibrationProfile
 from particle_gui.core.units import parse_length_nm
 
 KINDS = ("Spheres of certified diameter", "Grating of known pitch")

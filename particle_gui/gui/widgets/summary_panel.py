@@ -7,9 +7,9 @@ import math
 
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from particle_gui.core.pipeline import PipelineResult, particle_class_summaries
-from particle_gui.core.shape_classes import PENDING
-from particle_gui.core.stats import MIN_FOR_FIT, MIN_PER_FAMILY, Summary
+from particle_gui.core.analysis.pipeline import PipelineResult, particle_class_summaries
+from particle_gui.core.analysis.shape_classes import PENDING
+from particle_gui.core.statistics.stats import MIN_FOR_FIT, MIN_PER_FAMILY, Summary
 
 #: A Kolmogorov-Smirnov p-value below this rejects the log-normal fit.
 KS_ALPHA = 0.05

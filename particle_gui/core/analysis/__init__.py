@@ -1,0 +1,1 @@
+"""The analysis pipeline as a table of cached stages: preprocessing, threshold, split, measurement, shape classes, trust."""

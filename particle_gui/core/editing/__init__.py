@@ -1,0 +1,1 @@
+"""Hand corrections: label edits, their undo history, reconciliation with new runs, journal and sessions."""

@@ -1,0 +1,217 @@
+"""Finding the scale bar and reading its label ("200 nm", "2 µm", "0.5 μm").
+
+A scale bar is a straight horizontal bar (with or without end ticks, a base line with ticks, or
+a line broken by its label as FEI/Thermo draw it) in the data bar, or burned into the image in a
+plain colour. Its label is the line of text nearest to it (above, below, beside, or in its
+gap), read by :mod:`particle_gui.core.label_reader`. A bar counts as detected only when its label
+reads as a length with confidence: a straight edge inside a particle, a frame line or a ruler
+without a readable label never calibrates anything by itself (the window asks the user to
+confirm such a candidate; the command line refuses it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from particle_gui.core.io.databar import DataBar, to_uint8
+from particle_gui.core.errors import CalibrationError
+from particle_gui.core.units import parse_length_nm
+
+#: Below this reading confidence a label is not trusted.
+MIN_LABEL_CONFIDENCE = 0.8
+#: A bar is at least this fraction of the image width (and 10 px), at most this fraction.
+MIN_BAR_FRACTION, MAX_BAR_FRACTION = 0.03, 0.7
+
+
+@dataclass(frozen=True)
+class ScaleBar:
+    """A scale bar from ``x_start`` to ``x_end`` (exclusive) centred on row ``y``, and its label.
+
+    ``label`` is the text read next to it (None when none could be read), ``length_nm`` the
+    length it states, ``confidence`` the reader's certainty (0-1).
+    """
+
+    x_start: int
+    x_end: int
+    y: int
+    thickness: int
+    label: str | None = None
+    length_nm: float | None = None
+    confidence: float = 0.0
+    label_box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 of the label in the image
+    in_data_bar: bool = False
+
+    @property
+    def length_px(self) -> int:
+        return self.x_end - self.x_start
+
+    @property
+    def confident(self) -> bool:
+        """Whether the label was read well enough to calibrate from without asking."""
+        return self.length_nm is not None and self.confidence >= MIN_LABEL_CONFIDENCE
+
+    @property
+    def trusted_geometry(self) -> bool:
+        """Whether the bar itself is surely a scale bar: inside the data bar, or with a read label.
+
+        Only such a bar takes a length the user types (``--scale-bar``).
+        """
+        return self.in_data_bar or self.confident
+
+    @property
+    def pixel_size_nm(self) -> float | None:
+        return None if self.length_nm is None else self.length_nm / self.length_px
+
+    def describe(self) -> str:
+        if self.label is None:
+            return f"scale-bar candidate {self.length_px} px (label not read)"
+        state = "" if self.confident else f", unsure ({self.confidence:.0%})"
+        return f"scale bar {self.length_px} px labelled {self.label!r}{state}"
+
+
+def _bar_segments(ink: np.ndarray, image_width: int) -> list[ScaleBar]:
+    """Thin horizontal bars among the ink's connected components (ticks and base lines allowed)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    min_length = max(10, int(MIN_BAR_FRACTION * image_width))
+    out = []
+    for index in range(1, count):
+        x, y, w, h, area = stats[index]
+        if w < min_length or w > MAX_BAR_FRACTION * image_width or x == 0 or x + w >= image_width:
+            continue
+        component = labels[y : y + h, x : x + w] == index
+        full_rows = np.flatnonzero(component.sum(axis=1) >= 0.9 * w)
+        if full_rows.size == 0 or full_rows.size > max(3, w // 5):
+            continue
+        if full_rows[-1] - full_rows[0] + 1 != full_rows.size:  # two runs: a frame, not a bar
+            continue
+        if area > 1.6 * w * full_rows.size + 0.5 * w * h:  # mostly solid: a block, not a bar with ticks
+            continue
+        out.append(ScaleBar(int(x), int(x + w), int(y + full_rows[full_rows.size // 2]), int(full_rows.size)))
+    return out
+
+
+def _join_broken(segments: list[ScaleBar]) -> list[ScaleBar]:
+    """Add the bars FEI/Thermo draw as two collinear segments with the label in the gap."""
+    joined = []
+    for a in segments:
+        for b in segments:
+            if b.x_start <= a.x_end or abs(a.y - b.y) > 1 or abs(a.thickness - b.thickness) > 1:
+                continue
+            gap = b.x_start - a.x_end
+            if gap <= 1.5 * min(a.length_px, b.length_px) + 40:
+                joined.append(ScaleBar(a.x_start, b.x_end, a.y, max(a.thickness, b.thickness)))
+    return joined
+
+
+def text_lines(ink: np.ndarray, *, max_height: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) of lines of small ink blobs (characters), left to right.
+
+    Blobs are joined into a line when they overlap vertically and lie less than their height apart.
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    boxes = [(x, y, x + w, y + h) for x, y, w, h, a in stats[1:] if 2 <= h <= max_height and w <= 3 * max_height
+             and a >= 2]
+    boxes.sort()
+    lines: list[list[int]] = []
+    for x0, y0, x1, y1 in boxes:
+        for line in lines:
+            lx0, ly0, lx1, ly1 = line
+            overlap = min(y1, ly1) - max(y0, ly0)
+            height = max(y1 - y0, ly1 - ly0)
+            if overlap > 0.3 * min(y1 - y0, ly1 - ly0) and x0 - lx1 < 0.9 * height and x1 > lx0:
+                line[:] = [min(lx0, x0), min(ly0, y0), max(lx1, x1), max(ly1, y1)]
+                break
+        else:
+            lines.append([x0, y0, x1, y1])
+    return [tuple(int(v) for v in line) for line in lines]
+
+
+def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Text lines placed as a label is, nearest first.
+
+    A label is above or below the bar and overlapping it horizontally, in its gap, or beside it on its
+    row.
+    """
+    scored = []
+    for box in lines:
+        x0, y0, x1, y1 = box
+        h = y1 - y0
+        overlaps = min(x1, bar.x_end) - max(x0, bar.x_start) > 0.5 * min(x1 - x0, bar.length_px)
+        vertical = min(abs(bar.y - y1), abs(y0 - bar.y))
+        beside = y0 - h <= bar.y <= y1 + h
+        if overlaps and (vertical <= 3.5 * h + bar.thickness or y0 <= bar.y <= y1):
+            scored.append((vertical, box))
+        elif beside and (0 <= bar.x_start - x1 <= 3 * h or 0 <= x0 - bar.x_end <= 3 * h):
+            scored.append((min(abs(bar.x_start - x1), abs(x0 - bar.x_end)), box))
+    return [box for _, box in sorted(scored)]
+
+
+def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader) -> tuple[str, float, float] | None:
+    """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length."""
+    x0, y0, x1, y1 = box
+    pad = max(2, (y1 - y0) // 4)
+    crop = grey_u8[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+    text, confidence = reader(crop)
+    try:
+        return text, parse_length_nm(text), confidence
+    except CalibrationError:
+        return None
+
+
+def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reader=None) -> ScaleBar | None:
+    """The scale bar with the best-read label, in the data bar or (without one) burned into the image.
+
+    Parameters
+    ----------
+    grey : ndarray of float, shape (H, W)
+        Image scaled to [0, 1].
+    data_bar : DataBar, optional
+    reader : callable, optional
+        ``reader(crop_uint8) -> (text, confidence)``; default: the shipped label reader.
+
+    Returns
+    -------
+    ScaleBar or None
+        The best bar whose label reads as a length, else the longest bar-like candidate (with
+        ``label`` None: never calibrate from it without asking), else None.
+    """
+    if reader is None:
+        from particle_gui.core.label_reader import read_label as reader
+    height, width = grey.shape
+    image = to_uint8(grey)
+    if data_bar is not None:
+        top, bottom = data_bar.rows
+        region = image[top:bottom]
+        inks = [np.abs(region.astype(np.int16) - data_bar.colour) > 60]
+    else:
+        top = 0
+        region = image
+        inks = [region >= 235, region <= 20]
+    if region.size == 0 or region.shape[0] < 3:
+        return None
+    best: ScaleBar | None = None
+    candidate: ScaleBar | None = None
+    for ink in inks:
+        segments = _bar_segments(ink, width)
+        segments += _join_broken(segments)
+        if not segments:
+            continue
+        lines = text_lines(ink, max_height=max(12, region.shape[0] if data_bar is not None else height // 8))
+        for segment in segments:
+            bar = replace(segment, y=segment.y + top, in_data_bar=data_bar is not None)
+            if candidate is None or bar.length_px > candidate.length_px:
+                candidate = bar
+            shifted = [(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines]
+            for box in _label_candidates(bar, shifted)[:3]:
+                read = _read(image, box, reader)
+                if read is None:
+                    continue
+                text, nm, confidence = read
+                found = replace(bar, label=text, length_nm=nm, confidence=confidence, label_box=box)
+                if best is None or (found.confidence, found.length_px) > (best.confidence, best.length_px):
+                    best = found
+                break
+    return best if best is not None else candidate

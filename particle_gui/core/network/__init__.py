@@ -1,0 +1,1 @@
+"""The segmentation network: ONNX run at the right scale, probability maps, seeded split."""

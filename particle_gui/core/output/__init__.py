@@ -1,0 +1,1 @@
+"""Results out: overlays, exports, batch runs over folders, samples and PDF reports."""
