@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PARTICLE_GUI_ONNX_THREADS"] = str(args.threads)
     import tifffile
 
-    from particle_gui.core import label_reader
+    from particle_gui.core.io import label_reader
 
     from particle_gui.core.network import dl
 

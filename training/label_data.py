@@ -6,7 +6,7 @@ random font (:func:`synthetic.fonts.available`, held-out families excluded) at a
 bar's line close above or below, then blurred, noised and JPEG-compressed. The crop is the
 text's tight ink box plus a quarter of its height on each side, with a pixel or two of jitter,
 exactly as :func:`particle_gui.core.io.scalebar.detect_scale_bar` cuts it; it is then prepared as
-the reader sees it (:func:`particle_gui.core.label_reader.prepare_crop`).
+the reader sees it (:func:`particle_gui.core.io.label_reader.prepare_crop`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from particle_gui.core.label_reader import prepare_crop
+from particle_gui.core.io.label_reader import prepare_crop
 from synthetic import databars, fonts
 
 ALPHABET = "0123456789.,µunmp"

@@ -51,7 +51,7 @@ def build(alphabet_size: int):
 
 def evaluate(session_run, families: list[str], count: int, seed: int) -> float:
     """Share of freshly rendered labels read exactly (spaces and the two mu signs aside)."""
-    from particle_gui.core.label_reader import decode, prepare_crop
+    from particle_gui.core.io.label_reader import decode, prepare_crop
     from synthetic import databars
     from training import label_data
 

@@ -7,5 +7,5 @@
 - :mod:`~particle_gui.core.statistics`: size distributions, fits, tests and sample comparison.
 - :mod:`~particle_gui.core.output`: overlays, exports, batch runs and reports.
 - Shared by all: :mod:`params`, :mod:`document` (one image's state), :mod:`labels`, :mod:`units`,
-  :mod:`errors`, :mod:`label_reader` (moves to ``io`` after the running training).
+  :mod:`errors`.
 """

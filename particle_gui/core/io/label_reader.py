@@ -21,9 +21,11 @@ import numpy as np
 
 from particle_gui.core.errors import ParticleGuiError
 
-MODEL_PATH: Path = Path(__file__).resolve().parents[1] / "models" / "label_reader.onnx"
+MODEL_PATH: Path = Path(__file__).resolve().parents[2] / "models" / "label_reader.onnx"
 #: Height of the reader's input (pixels).
 HEIGHT = 32
+#: A crop whose grey levels span less than this holds no text (the reader would still guess).
+MIN_CONTRAST = 24
 
 
 class LabelReaderError(ParticleGuiError):
@@ -52,7 +54,9 @@ class LabelReader:
         self._input = self._session.get_inputs()[0].name
 
     def read(self, crop: np.ndarray) -> tuple[str, float]:
-        """(text, confidence) of one line of text in a uint8 crop."""
+        """(text, confidence) of one line of text in a uint8 crop; ("", 0.0) for a crop without contrast."""
+        if crop.size == 0 or int(crop.max()) - int(crop.min()) < MIN_CONTRAST:
+            return "", 0.0
         x = prepare_crop(crop)
         probs = self._session.run(None, {self._input: x[None, :, :, None]})[0][0]
         return decode(probs, self.alphabet)
