@@ -269,13 +269,13 @@ def test_shape_plot_feret_ratio(qtbot, disc_result):
     widget.set_result(disc_result)
     widget.set_selection([1])
     assert widget.y_quantity == "circularity"
-    widget.quantity_combo.setCurrentIndex(widget.quantity_combo.findText("Aspect ratio"))
+    widget.quantity_combo.setCurrentIndex(widget.quantity_combo.findText("Feret ratio"))
     assert widget.y_quantity == "feret_ratio"
     _, y, ids = widget.points
     expected = disc_result.particles.set_index("id").loc[ids, "feret_ratio"].to_numpy()
     assert y == pytest.approx(expected)
     assert widget._highlight.getData()[1] == pytest.approx(expected[ids == 1])
-    assert widget.plot_item.getAxis("left").labelText == "Aspect ratio"
+    assert widget.plot_item.getAxis("left").labelText == "Feret ratio"
 
 
 # --- summary panel --------------------------------------------------------------------------------

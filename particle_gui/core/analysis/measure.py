@@ -3,10 +3,11 @@
 The cost follows the particles' outlines, not their number or the image size: the label image
 is read once to find its horizontal runs (maximal segments of one label in one row). From
 the runs alone, with ``np.bincount`` over all particles at once, come the area, centroid,
-second moments, mean intensity (``np.add.reduceat``) and the Crofton perimeter (exits in
-4 directions: runs for the horizontal one, overlaps of runs in neighbouring rows for the
-vertical and diagonal ones). The run ends are the candidate convex-hull vertices; the hulls
-come from ``cv2.convexHull`` and their Feret diameters and areas are computed in batches.
+second moments and mean intensity (``np.add.reduceat``). The run ends are the candidate
+convex-hull vertices; the hulls come from ``cv2.convexHull`` and their Feret diameters, areas and
+lengths are computed in batches. The perimeter is the hull's, times a concavity ratio for
+particles that are not convex (:mod:`particle_gui.core.analysis.perimeter`): it does not depend
+on the particle's orientation on the pixel grid.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from particle_gui.core.analysis.perimeter import concavity_ratios, hull_perimeter
+
 #: Columns in pixels; each with a length dimension gets a calibrated twin (see ``LENGTH_COLUMNS``).
 LENGTH_COLUMNS = ("ecd", "perimeter", "feret_max", "feret_min", "major_axis", "minor_axis")
 AREA_COLUMNS = ("area",)
 
-#: Crofton perimeter with 4 directions, as ``skimage.measure.perimeter_crofton(..., directions=4)``:
-#: pi/4 per exit along a row or a column, pi/(4 sqrt 2) per exit along a diagonal.
-_CROFTON_AXIS = np.pi / 4
-_CROFTON_DIAGONAL = np.pi / (4 * np.sqrt(2))
 #: Hulls are padded to a common length and processed in batches of about this many
 #: (hull, vertex, vertex) triples, which bounds the temporary arrays (~32 MB each).
 _HULL_BATCH_ELEMENTS = 1 << 22
@@ -98,25 +97,9 @@ class _Runs:
         """Per-particle sums of a per-run quantity."""
         return np.bincount(self.index, weights, minlength=self.ids.size)
 
-    def overlap_with_next_row(self, shift: int) -> np.ndarray:
-        """Per particle: pixels p with p + (1, shift) in the same particle (row + 1, column + shift)."""
-        height, width = self.shape
-        row_key = (self.label * (height + 1) + self.row) * (width + 2)
-        first_key, last_key = row_key + self.start + 1, row_key + self.stop + 1
-        below = (width + 2) + shift  # the same columns one row down, moved by shift
-        low = np.searchsorted(last_key, first_key + below, side="left")
-        high = np.searchsorted(first_key, last_key + below, side="right")
-        count = np.maximum(high - low, 0)
-        run = np.repeat(np.arange(count.size), count)
-        other = low[run] + (np.arange(run.size) - np.repeat(np.cumsum(count) - count, count))
-        right = np.minimum(self.stop[run] + shift, self.stop[other])
-        left = np.maximum(self.start[run] + shift, self.start[other])
-        overlap = right - left + 1
-        return np.bincount(self.index[run], overlap.astype(np.float64), minlength=self.ids.size)
-
 
 def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
-    """Feret max, Feret min and convex area of each integer hull (of pixel centres): shape (N, 3).
+    """Feret max, Feret min, convex area and hull length of each integer hull (of pixel centres): (N, 4).
 
     Feret widths get one pixel added so that they span the pixels' outer edges (a 10-pixel
     wide square has a Feret diameter of 10, not 9); the convex area is that of the hull grown
@@ -125,7 +108,7 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
     and caliper widths are computed exactly in integers, then divided once per edge.
     """
     n = len(hulls)
-    result = np.zeros((n, 3), dtype=np.float64)
+    result = np.zeros((n, 4), dtype=np.float64)
     if n == 0:
         return result
     lengths = np.fromiter((len(h) for h in hulls), dtype=np.int64, count=n)
@@ -140,7 +123,7 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
     for index in np.flatnonzero(small):  # a point or a segment: no area, no edge normals
         span = np.ptp(points[starts[index] : starts[index] + lengths[index]], axis=0).astype(np.float64)
         # The pixels' centres are collinear: the particle is one pixel wide across its length.
-        result[index] = np.hypot(*span) + 1.0, 1.0, np.hypot(*span) + np.pi / 4
+        result[index] = np.hypot(*span) + 1.0, 1.0, np.hypot(*span) + np.pi / 4, 2 * np.hypot(*span)
     order = np.flatnonzero(~small)
     order = order[np.argsort(lengths[order], kind="stable")]
     done = 0
@@ -168,18 +151,18 @@ def _hull_features(hulls: list[np.ndarray]) -> np.ndarray:
         result[chunk, 0] = feret_max + 1.0
         result[chunk, 1] = widths.min(axis=1) + 1.0
         result[chunk, 2] = area + 0.5 * edge_length.sum(axis=1) + np.pi / 4
+        result[chunk, 3] = edge_length.sum(axis=1)
     return result
 
 
 def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ids present, feature rows by id, and hull features of the particles in ``labels``.
 
-    The rows are area, cx, cy, mxx, myy, mxy, mean intensity, perimeter, bounding-box width and
-    height.
+    The rows are area, cx, cy, mxx, myy, mxy, mean intensity, bounding-box width and height.
     """
     runs = _Runs(labels)
     if runs.ids.size == 0:
-        return runs.ids, np.zeros((10, 0)), np.zeros((0, 3))
+        return runs.ids, np.zeros((9, 0)), np.zeros((0, 4))
     x0, x1 = runs.start.astype(np.float64), runs.stop.astype(np.float64)
     y = runs.row.astype(np.float64)
     length = x1 - x0 + 1
@@ -192,13 +175,10 @@ def _particle_features(labels: np.ndarray, intensity: np.ndarray) -> tuple[np.nd
     myy = runs.sums(y * y * length) / area - cy**2
     mxy = runs.sums(y * sum_x_run) / area - cx * cy
     mean = runs.sums(runs.intensity_sums(intensity)) / area
-    exits_axis = runs.sums(np.ones_like(length)) + area - runs.overlap_with_next_row(0)
-    exits_diagonal = 2 * area - runs.overlap_with_next_row(1) - runs.overlap_with_next_row(-1)
-    perimeter = _CROFTON_AXIS * exits_axis + _CROFTON_DIAGONAL * exits_diagonal
     last = np.r_[runs.first[1:], runs.label.size] - 1
     box_width = (np.maximum.reduceat(runs.stop, runs.first) - np.minimum.reduceat(runs.start, runs.first) + 1).astype(np.float64)
     box_height = (runs.row[last] - runs.row[runs.first] + 1).astype(np.float64)
-    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, perimeter, box_width, box_height])
+    values = np.stack([area, cx, cy, mxx, myy, mxy, mean, box_width, box_height])
 
     points = np.empty((2 * runs.label.size, 2), dtype=np.int32)  # both ends of every run, (x, y)
     points[0::2, 0], points[1::2, 0] = runs.start, runs.stop
@@ -257,8 +237,10 @@ def measure_particles(
     n = ids.size
     if n == 0:
         return _empty_table(pixel_size_nm)
-    area_ids, cx, cy, mxx, myy, mxy, mean_grey, perimeter, box_width, box_height = values
-    feret_max, feret_min, convex_area = hull.T
+    area_ids, cx, cy, mxx, myy, mxy, mean_grey, box_width, box_height = values
+    feret_max, feret_min, convex_area, hull_length = hull.T
+    solidity = np.minimum(np.divide(area_ids, convex_area, out=np.ones(n), where=convex_area > 0), 1.0)
+    perimeter = hull_perimeter(hull_length) * concavity_ratios(labels, ids, solidity)
     # Second central moments -> ellipse axes (as scikit-image: 4 * sqrt(eigenvalue)).
     common = np.sqrt(((mxx - myy) / 2) ** 2 + mxy**2)
     major = 4 * np.sqrt(np.maximum((mxx + myy) / 2 + common, 0))
@@ -281,7 +263,7 @@ def measure_particles(
         "circularity": np.minimum(
             np.divide(4 * np.pi * area_ids, perimeter**2, out=np.ones(n), where=perimeter > 0), 1.0
         ),
-        "solidity": np.minimum(np.divide(area_ids, convex_area, out=np.ones(n), where=convex_area > 0), 1.0),
+        "solidity": solidity,
         "mean_intensity": mean_grey * intensity_scale + intensity_offset,
         "touches_edge": np.zeros(n, dtype=bool) if edge_ids is None else np.isin(ids, edge_ids),
     }

@@ -14,7 +14,7 @@ from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.gui.widgets.size_histogram import SELECTED_BRUSH, export_plot_image, size_column, style_axes
 
 #: (combo text, particle-table column) of the shape quantities on offer.
-QUANTITIES: tuple[tuple[str, str], ...] = (("Circularity", "circularity"), ("Aspect ratio", "feret_ratio"))
+QUANTITIES: tuple[tuple[str, str], ...] = (("Circularity", "circularity"), ("Feret ratio", "feret_ratio"))
 POINT_BRUSH = (70, 130, 200, 150)
 POINT_SIZE = 7
 SELECTED_SIZE = 12
