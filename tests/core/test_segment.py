@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from particle_gui.core.params import CleanParams, SplitParams
+from particle_gui.core.analysis.clean import clean_mask
 from particle_gui.core.analysis.segment import (
-    clean_mask,
     distance_map,
     fill_holes,
     remove_labels,

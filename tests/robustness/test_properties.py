@@ -17,7 +17,8 @@ from particle_gui.core.analysis.measure import measure_particles
 from particle_gui.core.params import STAGE_FIELDS, PipelineParams
 from particle_gui.core.analysis.pipeline import Pipeline
 from particle_gui.core.analysis.preprocess import preprocess
-from particle_gui.core.analysis.segment import clean_mask, split_particles
+from particle_gui.core.analysis.clean import clean_mask
+from particle_gui.core.analysis.segment import split_particles
 from particle_gui.core.statistics.stats import summarise
 from particle_gui.core.analysis.threshold import threshold_image
 

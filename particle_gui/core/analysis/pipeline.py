@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from particle_gui.core.analysis.clean import MIN_RELIABLE_ECD_PX, FilterLoss, reliable_min_ecd_px
 from particle_gui.core.io.calibration import UNCALIBRATED, Calibration
 from particle_gui.core.io.databar import DataBar
 from particle_gui.core.errors import CalibrationError, CancelledError
@@ -79,6 +80,10 @@ class PipelineResult:
     #: Objects left out, by exclusion: "edge" (cut by the border or data bar), "annotation"
     #: (burned-in text).
     removed: dict[str, int] = field(default_factory=dict)
+    #: Objects the clean-up filters removed whole ("opening", "min_area"), with their size range.
+    filtered: dict[str, FilterLoss] = field(default_factory=dict)
+    #: The smallest equivalent diameter (px) measured reliably with these filters.
+    reliable_min_ecd_px: float = MIN_RELIABLE_ECD_PX
 
     @property
     def count(self) -> int:
@@ -270,7 +275,8 @@ def _result(context: RunContext, calibration: Calibration, ran: tuple[str, ...])
     return PipelineResult(
         params=params, calibration=calibration, data_bar=region.data_bar, scale_bar=region.scale_bar,
         analysis_rows=rows, analysis_top=top, outlier_pixels=region.outliers, trust=trust, removed=removed,
-        preprocessed=out["preprocess"], threshold=thresholded, mask=out["clean"], labels=labels, edge_ids=edge_ids,
+        preprocessed=out["preprocess"], threshold=thresholded, mask=out["clean"].mask, labels=labels, edge_ids=edge_ids,
+        filtered=out["clean"].losses, reliable_min_ecd_px=reliable_min_ecd_px(params.clean, context.pixel_size),
         particles=particles, summary=summary, warnings=tuple(warnings), stages_run=ran,
     )
 

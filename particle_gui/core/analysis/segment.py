@@ -16,7 +16,7 @@ from skimage.morphology import h_maxima
 from skimage.segmentation import watershed
 
 from particle_gui.core.labels import LOOKUP_BLOCK_PIXELS, lookup
-from particle_gui.core.params import CleanParams, SplitParams
+from particle_gui.core.params import SplitParams
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
@@ -135,33 +135,6 @@ def remove_small(mask: np.ndarray, *, min_area_px: float, min_area_fraction: flo
     keep = areas >= limit
     keep[0] = False
     return lookup(keep, labels)
-
-
-def clean_mask(mask: np.ndarray, params: CleanParams, *, pixel_size_nm: float | None = None) -> np.ndarray:
-    """Smooth, fill holes and drop small objects.
-
-    Parameters
-    ----------
-    mask : ndarray of bool, shape (H, W)
-    params : CleanParams
-    pixel_size_nm : float, optional
-        With a calibration and ``params.min_area_nm2 > 0``, the minimum area is taken in nm².
-
-    Returns
-    -------
-    ndarray of bool, shape (H, W)
-    """
-    result = np.ascontiguousarray(mask, dtype=bool)
-    if params.opening_radius_px > 0:
-        size = 2 * params.opening_radius_px + 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-        result = cv2.morphologyEx(result.view(np.uint8), cv2.MORPH_OPEN, kernel).view(bool)
-    if params.fill_holes:
-        result = fill_holes(result)
-    min_area_px = params.min_area_px
-    if pixel_size_nm and params.min_area_nm2 > 0:
-        min_area_px = params.min_area_nm2 / pixel_size_nm**2
-    return remove_small(result, min_area_px=min_area_px, min_area_fraction=params.min_area_fraction)
 
 
 def distance_map(mask: np.ndarray) -> np.ndarray:

@@ -25,8 +25,9 @@ from particle_gui.core.analysis.measure import add_calibrated_columns, add_confi
 from particle_gui.core.analysis.outliers import replace_outlier_pixels
 from particle_gui.core.analysis.preprocess import preprocess
 from particle_gui.core.io.scalebar import detect_scale_bar
+from particle_gui.core.analysis.clean import FilterLoss, clean_mask_with_losses
 from particle_gui.core.analysis.segment import (
-    annotation_ids, clean_mask, fill_particle_holes, prepare_split, remove_labels, split_particles, touching_edge_ids,
+    annotation_ids, fill_particle_holes, prepare_split, remove_labels, split_particles, touching_edge_ids,
 )
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, add_shape_columns, shapes_pending
 from particle_gui.core.statistics.stats import summarise
@@ -107,11 +108,20 @@ def _probability_threshold(c: RunContext):
     return probability_mask(c.out["inference"], c.params.dl.probability, analysis_rows=rows, analysis_top=top)
 
 
+@dataclass(frozen=True, eq=False)
+class Cleaned:
+    """The cleaned mask and what each filter removed (see :mod:`particle_gui.core.analysis.clean`)."""
+
+    mask: np.ndarray
+    losses: dict[str, FilterLoss]
+
+
 def _clean(c: RunContext):
     # Holes are filled per particle after the split, not in the mask: the gaps between touching
     # particles are what separates them.
     unfilled = dataclasses.replace(c.params.clean, fill_holes=False)
-    return frozen(clean_mask(c.out["threshold"].mask, unfilled, pixel_size_nm=c.pixel_size))
+    mask, losses = clean_mask_with_losses(c.out["threshold"].mask, unfilled, pixel_size_nm=c.pixel_size)
+    return Cleaned(frozen(mask), losses)
 
 
 def _clean_reads(c: RunContext):
@@ -124,12 +134,12 @@ def _filled(c: RunContext, labels: np.ndarray) -> np.ndarray:
 
 
 def _split(c: RunContext):
-    return _filled(c, split_particles(c.out["clean"], c.params.split, prepared=c.out["split_inputs"]))
+    return _filled(c, split_particles(c.out["clean"].mask, c.params.split, prepared=c.out["split_inputs"]))
 
 
 def _probability_split(c: RunContext):
     dl = c.params.dl
-    return _filled(c, split_probabilities(c.out["clean"], c.out["inference"], c.params.split, dl.probability,
+    return _filled(c, split_probabilities(c.out["clean"].mask, c.out["inference"], c.params.split, dl.probability,
                                           core_level=dl.core_level))
 
 
@@ -210,7 +220,7 @@ TABLES: dict[str, tuple[Stage, ...]] = {
                                                                  analysis_rows=c.out["region"].rows[1]), kind="cache"),
         Stage("threshold", lambda c: c.params.threshold, _threshold),
         _CLEAN,
-        Stage("split_inputs", _nothing, lambda c: prepare_split(c.out["clean"]), kind="cache"),
+        Stage("split_inputs", _nothing, lambda c: prepare_split(c.out["clean"].mask), kind="cache"),
         Stage("split", lambda c: c.params.split, _split),
         _EDGE, _MEASURE, _SHAPES, _SUMMARY,
     ),

@@ -37,6 +37,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "d50_edge_corrected", "d10_area", "d50_area", "d90_area", "d10_volume", "d50_volume", "d90_volume",
     "d32", "d43", "fraction_below_100nm", "fraction_below_100nm_ci_low", "fraction_below_100nm_ci_high",
     "particles_for_5pct_d50", "excluded_at_edge", "excluded_annotations",
+    "removed_by_opening", "removed_below_min_area", "removed_ecd_max", "reliable_min_ecd",
 )
 
 
@@ -218,7 +219,24 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         **iso_columns(summary.iso),
         "excluded_at_edge": result.removed.get("edge", 0),
         "excluded_annotations": result.removed.get("annotation", 0),
+        **filter_columns(result),
         "shape_classes": shape_class_text(summary),
+    }
+
+
+def filter_columns(result) -> dict:
+    """Objects the clean-up filters removed, their largest ECD and the smallest reliable ECD.
+
+    Sizes are in the summary's unit (nm when calibrated, else px).
+    """
+    scale = result.calibration.pixel_size_nm or 1.0
+    losses = result.filtered
+    largest = [loss.max_ecd_px for loss in losses.values() if loss.count]
+    return {
+        "removed_by_opening": losses["opening"].count if "opening" in losses else 0,
+        "removed_below_min_area": losses["min_area"].count if "min_area" in losses else 0,
+        "removed_ecd_max": max(largest) * scale if largest else None,
+        "reliable_min_ecd": result.reliable_min_ecd_px * scale,
     }
 
 

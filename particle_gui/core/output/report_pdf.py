@@ -133,6 +133,20 @@ def _summary_page(content: ReportContent) -> Figure:
     return fig
 
 
+#: What each size and shape column means, as the README's table says it (ImageJ's and ISO's names).
+DEFINITIONS = (
+    "ECD: diameter of the disc of the particle's area, sqrt(4A/pi) (ISO x_A).",
+    "Perimeter: hull of pixel centres grown by half a pixel, times the outline/hull ratio when concave; "
+    "independent of orientation (ImageJ Perim. is not).",
+    "Feret max/min: caliper widths of the hull of pixel centres + 1 px (ImageJ Feret/MinFeret; ISO Feret).",
+    "Feret ratio: Feret max / min (1 / ISO aspect ratio). Ellipse ratio: major/minor axis (ImageJ AR).",
+    "Circularity: 4 pi A / P^2, at most 1 (ImageJ Circ.; ISO form factor). Solidity: A / convex area.",
+    "D50 interval: over image medians (the image is the unit). D10-D90 by number unless marked area/volume.",
+    "Left out: particles cut by the border or data bar (edge-corrected D50 by Miles-Lantuejoul weights), "
+    "burned-in text, objects removed by the opening and the minimum area.",
+)
+
+
 def _provenance_page(content: ReportContent) -> Figure:
     info = content.provenance
     fig = new_page("Provenance", "How these results were made: software, inputs, calibration, parameters.")
@@ -158,8 +172,9 @@ def _provenance_page(content: ReportContent) -> Figure:
                width=0.45, heading="Manual edits")
     inputs = [f"{s.name}: {len(s.images)} image(s) from {s.images[0].outcome.path.parent if s.images else '-'}"
               for s in content.samples]
-    write_lines(fig, MARGIN, y, [*inputs, "SHA-256 of every input: run.json in each sample folder"], width=0.45,
-           heading="Inputs")
+    y = write_lines(fig, MARGIN, y, [*inputs, "SHA-256 of every input: run.json in each sample folder"], width=0.45,
+                    heading="Inputs")
+    write_lines(fig, MARGIN, y, DEFINITIONS, width=0.45, size=7, heading="Definitions (ImageJ; ISO 9276-6)")
     params = _flatten(info.get("params", {}))
     half = (len(params) + 1) // 2
     fig.text(0.52, 0.87, "Analysis parameters", fontsize=10, fontweight="bold", va="top")
@@ -290,6 +305,20 @@ def _image_status(sample: SampleData, record: ImageRecord) -> str:
     return "left out (unit)" if record.name in sample.excluded else "pooled"
 
 
+def _left_out_line(row: dict, unit: str) -> str:
+    """Objects left out by the edge, the filters and burned-in text, and the smallest reliable size."""
+    parts = [f"{row.get(key) or 0} {what}" for key, what in (
+        ("excluded_at_edge", "at the edge or data bar"), ("excluded_annotations", "burned-in text"),
+        ("removed_by_opening", "by the opening"), ("removed_below_min_area", "under the minimum area"))]
+    largest = row.get("removed_ecd_max")
+    text = "Left out: " + ", ".join(parts)
+    if largest:
+        text += f" (filtered objects up to ECD {format_length(largest, unit)})"
+    if row.get("reliable_min_ecd"):
+        text += f"; sizes reliable from ECD {format_length(row['reliable_min_ecd'], unit)}"
+    return text
+
+
 def _image_page(content: ReportContent, sample: SampleData, record: ImageRecord) -> Figure:
     row = record.outcome.row
     fig = new_page(f"{sample.name} / {record.name}", str(record.outcome.path))
@@ -317,6 +346,7 @@ def _image_page(content: ReportContent, sample: SampleData, record: ImageRecord)
         f"Image {width} x {height} px; data bar: {row.get('data_bar_rows') or 0} rows excluded; {scale_bar}",
         f"Particles: {row['n_particles']}; D10 {format_length(s.d10, unit)}, D50 {with_ci(s.d50, s.d50_ci95, unit)}, "
         f"D90 {format_length(s.d90, unit)}" if s else "",
+        _left_out_line(row, unit),
         "Manual edits: " + (f"{record.manual_edits}" if record.manual_edits else "no manual edits"),
         "Pooled into the sample: " + ("yes" if record.name not in sample.excluded else "no (its unit differs)"),
         "Outputs: " + ", ".join(f"{sample.folder_name}/{path.name}" for path in record.outcome.outputs),

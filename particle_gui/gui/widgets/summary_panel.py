@@ -93,6 +93,13 @@ def iso_rows(result: PipelineResult) -> list[tuple[str, str]]:
     if excluded:
         rows.append(("Left out", ", ".join(f"{n} {k.replace('annotation', 'burned-in text')}" for k, n in
                                            result.removed.items() if n) + " (cut by the edge or not particles)"))
+    pixel = result.calibration.pixel_size_nm
+    for name, title in (("opening", "Removed by opening"), ("min_area", "Under minimum area")):
+        loss = result.filtered.get(name)
+        if loss is not None and loss.count:
+            rows.append((title, loss.describe(pixel)))
+    rows.append(("Reliable from", f"ECD {format_number(result.reliable_min_ecd_px * (pixel or 1.0), u)} "
+                                  "(smaller sizes are biased by the pixels and the filters)"))
     return rows
 
 
