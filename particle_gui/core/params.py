@@ -154,6 +154,12 @@ class EdgeParams:
         label="Exclude burned-in labels and text",
         help="Drop objects whose pixels are mostly pure black or pure white (panel letters, scale-bar text).",
     )
+    half_maximum_sizes: bool = _param(
+        True,
+        label="Sizes at half maximum",
+        help="Area and ECD with each particle's edge midway between its plateau and the background around it: "
+             "independent of blur, denoising and the threshold (shape measures stay those of the outline).",
+    )
 
 
 @dataclass(frozen=True)

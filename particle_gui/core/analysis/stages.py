@@ -21,6 +21,7 @@ from particle_gui.core.io.databar import analysis_rows, detect_data_bar
 from particle_gui.core.network.dl import predict_probabilities
 from particle_gui.core.statistics.distributions import miles_lantuejoul_weights
 from particle_gui.core.network.dl_segment import probability_mask, split_probabilities
+from particle_gui.core.analysis.edges import with_half_maximum_sizes
 from particle_gui.core.analysis.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.analysis.outliers import replace_outlier_pixels
 from particle_gui.core.analysis.preprocess import preprocess
@@ -169,8 +170,11 @@ def _edges(c: RunContext):
 
 def _measure(c: RunContext):
     labels, edge_ids, _ = c.out["edge"]
-    table = measure_particles(labels, c.out["region"].grey, edge_ids=edge_ids,
+    grey = c.out["region"].grey
+    table = measure_particles(labels, grey, edge_ids=edge_ids,
                               intensity_offset=c.image.intensity_offset, intensity_scale=c.image.intensity_scale)
+    if c.params.edge.half_maximum_sizes:
+        table = with_half_maximum_sizes(table, grey, labels)
     return add_confidence_column(table, labels, c.out["threshold"].certainty)
 
 
@@ -207,7 +211,7 @@ _PREPROCESS = Stage("preprocess", lambda c: c.params.preprocess, lambda c: froze
                                                                                            c.params.preprocess)))
 _CLEAN = Stage("clean", _clean_reads, _clean)
 _EDGE = Stage("edge", lambda c: c.params.edge, _edges)
-_MEASURE = Stage("measure", _nothing, _measure)
+_MEASURE = Stage("measure", lambda c: c.params.edge.half_maximum_sizes, _measure)
 _SHAPES = Stage("shapes", lambda c: c.params.summary.classify_shapes, _shapes, kind="cache")
 _SUMMARY = Stage("summary", lambda c: (c.params.summary, c.pixel_size, shapes_pending(c.out["shapes"][0])),
                  _summary, after="measure")

@@ -17,6 +17,7 @@ from particle_gui.core.analysis.stages import edge_weights
 from particle_gui.core.editing.edits import LabelDelta
 from particle_gui.core.editing.history import DEFAULT_UNDO_STEPS, EDIT_KINDS, EditHistory, EditStep
 from particle_gui.core.labels import Box, particle_boxes, union_box
+from particle_gui.core.analysis.edges import RING_PX, with_half_maximum_sizes
 from particle_gui.core.analysis.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, add_shape_columns
@@ -127,8 +128,13 @@ class Corrections:
 def _measure_ids(
     labels: np.ndarray, ids: np.ndarray, boxes: dict[int, Box], grey: np.ndarray, *,
     intensity_offset: float, intensity_scale: float, analysis_rows: int, analysis_top: int = 0,
+    half_maximum: bool = False,
 ) -> pd.DataFrame:
-    """Measurements of the given particles, computed inside the union of their boxes."""
+    """Measurements of the given particles, computed inside the union of their boxes.
+
+    With ``half_maximum``, area and ECD at half maximum, from a window grown by the background
+    ring's reach (as the run measures them).
+    """
     present = [int(i) for i in ids if int(i) in boxes]
     window = union_box([boxes[i] for i in present])
     if window is None:
@@ -142,6 +148,11 @@ def _measure_ids(
                               intensity_scale=intensity_scale)
     table["centroid_x"] += c0
     table["centroid_y"] += r0
+    if half_maximum:
+        reach = RING_PX[1] + 2
+        h0, h1 = max(r0 - reach, 0), min(r1 + reach, labels.shape[0])
+        w0, w1 = max(c0 - reach, 0), min(c1 + reach, labels.shape[1])
+        table = with_half_maximum_sizes(table, grey[h0:h1, w0:w1], labels[h0:h1, w0:w1])
     height, width = labels.shape
     bottom = min(analysis_rows, height)
     box = np.array([boxes[int(i)] for i in table["id"]], dtype=np.int64).reshape(-1, 4)
@@ -193,7 +204,7 @@ def remeasure(
     kept = table[~np.isin(table["id"].to_numpy(), touched)]
     fresh = _measure_ids(corrections.labels, touched, corrections.boxes, grey, intensity_offset=intensity_offset,
                          intensity_scale=intensity_scale, analysis_rows=result.analysis_rows,
-                         analysis_top=result.analysis_top)
+                         analysis_top=result.analysis_top, half_maximum=result.params.edge.half_maximum_sizes)
     fresh = add_calibrated_columns(fresh, result.calibration.pixel_size_nm)
     if "confidence" in table.columns and len(fresh):
         fresh = add_confidence_column(fresh, corrections.labels, result.threshold.certainty)

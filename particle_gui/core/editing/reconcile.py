@@ -17,7 +17,8 @@ import numpy as np
 
 from particle_gui.core.editing.corrections import table_summary
 from particle_gui.core.labels import lookup, particle_boxes
-from particle_gui.core.analysis.measure import add_confidence_column, measure_particles
+from particle_gui.core.analysis.edges import with_half_maximum_sizes
+from particle_gui.core.analysis.measure import add_calibrated_columns, add_confidence_column, measure_particles
 from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.core.analysis.segment import touching_edge_ids
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, add_shape_columns, pending_shape_columns
@@ -119,8 +120,11 @@ def measure_result(
     """``result`` with another label image: every particle measured, edges flagged, summarised."""
     edge_ids = touching_edge_ids(labels, analysis_rows=result.analysis_rows,
                                  analysis_top=result.analysis_top).astype(np.int64)
-    particles = measure_particles(labels, grey, pixel_size_nm=result.calibration.pixel_size_nm, edge_ids=edge_ids,
-                                  intensity_offset=intensity_offset, intensity_scale=intensity_scale)
+    particles = measure_particles(labels, grey, edge_ids=edge_ids, intensity_offset=intensity_offset,
+                                  intensity_scale=intensity_scale)
+    if result.params.edge.half_maximum_sizes:
+        particles = with_half_maximum_sizes(particles, grey, labels)
+    particles = add_calibrated_columns(particles, result.calibration.pixel_size_nm)
     particles = add_confidence_column(particles, labels, result.threshold.certainty)
     if result.shapes_pending:  # classified later, with the result's other pending particles
         particles = pending_shape_columns(particles)

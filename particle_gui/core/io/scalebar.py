@@ -11,6 +11,8 @@ confirm such a candidate; the command line refuses it).
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, replace
 
 import cv2
@@ -166,12 +168,18 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
     return [box for _, box in sorted(scored)]
 
 
+#: A scale-bar label ends in one of the units microscopes write (pm to mm).
+_LABEL_UNIT = re.compile(r"\d(pm|nm|[µμu]m|mm)$")
+
+
 def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader) -> tuple[str, float, float] | None:
     """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length."""
     x0, y0, x1, y1 = box
     pad = max(2, (y1 - y0) // 4)
     crop = grey_u8[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
     text, confidence = reader(crop)
+    if not _LABEL_UNIT.search(text.replace(" ", "")):
+        return None  # a bare number or metres: no microscope's label (the reader's guess at a blob)
     try:
         return text, parse_length_nm(text), confidence
     except CalibrationError:

@@ -135,7 +135,8 @@ def _summary_page(content: ReportContent) -> Figure:
 
 #: What each size and shape column means, as the README's table says it (ImageJ's and ISO's names).
 DEFINITIONS = (
-    "ECD: diameter of the disc of the particle's area, sqrt(4A/pi) (ISO x_A).",
+    "Area: edge at half maximum between the particle's plateau and its background (blur- and threshold-free); "
+    "ECD: diameter of the disc of that area (ISO x_A).",
     "Perimeter: hull of pixel centres grown by half a pixel, times the outline/hull ratio when concave; "
     "independent of orientation (ImageJ Perim. is not).",
     "Feret max/min: caliper widths of the hull of pixel centres + 1 px (ImageJ Feret/MinFeret; ISO Feret).",

@@ -40,6 +40,7 @@ _KNOWN_COLUMNS: dict[str, tuple[str, str | None]] = {
     "centroid_x": ("Centroid x", "position"),
     "centroid_y": ("Centroid y", "position"),
     "area": ("Area", "area"),
+    "mask_area": ("Outline area (px²)", None),
     "perimeter": ("Perimeter", "length"),
     "ecd": ("ECD", "length"),
     "feret_max": ("Feret max", "length"),

@@ -1,0 +1,60 @@
+"""Sizes at half maximum through the default pipeline: blurred discs of known area, whatever the
+denoising, and the outline's area kept beside them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from particle_gui.core.analysis.pipeline import Pipeline
+from particle_gui.core.io.loading import LoadedImage
+from particle_gui.core.params import PipelineParams
+
+
+def _discs(diameter: float, *, blur: float = 1.0, noise: float = 0.03, seed: int = 0) -> LoadedImage:
+    """8 x 8 discs of ``diameter`` px on a 40 px grid, area-sampled, blurred by the microscope's PSF."""
+    rng = np.random.default_rng(seed)
+    s, size = 4, 320
+    yy, xx = (np.mgrid[: size * s, : size * s] + 0.5) / s
+    fine = np.zeros((size * s, size * s), np.float32)
+    for i in range(8):
+        for j in range(8):
+            cy, cx = 20 + 40 * i + rng.uniform(-0.5, 0.5), 20 + 40 * j + rng.uniform(-0.5, 0.5)
+            fine[(yy - cy) ** 2 + (xx - cx) ** 2 <= (diameter / 2) ** 2] = 1
+    grey = cv2.GaussianBlur(fine.reshape(size, s, size, s).mean(axis=(1, 3)), (0, 0), blur)
+    grey = (0.2 + 0.6 * grey + rng.normal(0, noise, grey.shape)).astype(np.float32)
+    return LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
+                       metadata_calibration=None)
+
+
+def _mean_area(image: LoadedImage, **groups) -> tuple[float, float, int]:
+    particles = Pipeline(image).run(PipelineParams.from_dict(groups)).particles
+    return float(particles["area"].mean()), float(particles["mask_area"].mean()), len(particles)
+
+
+@pytest.mark.parametrize(("diameter", "tolerance"), [(10, 0.05), (20, 0.02)])
+def test_default_pipeline_area_of_blurred_discs(diameter, tolerance):
+    true = np.pi * diameter**2 / 4
+    area, outline, count = _mean_area(_discs(diameter))
+    assert count == 64
+    assert area == pytest.approx(true, rel=tolerance)
+    assert outline > area  # Gaussian 1.5 px + Otsu put the outline outside the half maximum
+
+
+def test_sizes_do_not_follow_the_denoising():
+    image = _discs(16)
+    light, _, _ = _mean_area(image, preprocess={"gaussian_sigma_px": 0.8})
+    heavy, _, _ = _mean_area(image, preprocess={"gaussian_sigma_px": 3.0})
+    light_outline = Pipeline(image).run(PipelineParams.from_dict(
+        {"preprocess": {"gaussian_sigma_px": 0.8}, "edge": {"half_maximum_sizes": False}})).particles["area"].mean()
+    heavy_outline = Pipeline(image).run(PipelineParams.from_dict(
+        {"preprocess": {"gaussian_sigma_px": 3.0}, "edge": {"half_maximum_sizes": False}})).particles["area"].mean()
+    assert heavy / light == pytest.approx(1.0, abs=0.02)
+    assert heavy_outline / light_outline > 1.05  # the outline's area moves with the blur
+
+
+def test_switched_off_the_area_is_the_outlines():
+    particles = Pipeline(_discs(12)).run(PipelineParams.from_dict({"edge": {"half_maximum_sizes": False}})).particles
+    assert "mask_area" not in particles.columns
+    assert particles["ecd"].to_numpy() == pytest.approx(np.sqrt(4 * particles["area"].to_numpy() / np.pi))
