@@ -18,6 +18,8 @@ from scipy import ndimage as ndi
 RING_PX = (8, 12)
 #: ... and the plateau this far inside it; the edge is integrated over this far outside it.
 CORE_PX = 2
+#: A core of fewer pixels than this takes its brightest pixel as the plateau (see below).
+SMALL_CORE_PX = 8
 BAND_PX = 7
 
 
@@ -74,7 +76,12 @@ def half_maximum_areas(grey: np.ndarray, labels: np.ndarray, *, band_px: int = B
         if core.sum() < 3 or ring.sum() < 8:
             continue
         values = grey[y0:y1, x0:x1]
-        plateau, background = float(np.median(values[core])), float(np.median(values[ring]))
+        # A core this small sits inside the blurred edge: its median falls short of the plateau (5 px
+        # discs read +18 %); its most extreme pixel comes closer (+8 %; noise pushes it a little past).
+        core_values = values[core]
+        plateau, background = float(np.median(core_values)), float(np.median(values[ring]))
+        if core_values.size < SMALL_CORE_PX:
+            plateau = float(core_values.max() if plateau > background else core_values.min())
         if abs(plateau - background) < 1e-6:
             continue
         fraction = np.clip((values[band] - background) / (plateau - background), -0.25, 1.25)
