@@ -123,10 +123,11 @@ def _join_broken(segments: list[ScaleBar]) -> list[ScaleBar]:
     return joined
 
 
-def text_lines(ink: np.ndarray, *, max_height: int) -> list[tuple[int, int, int, int]]:
+def text_lines(ink: np.ndarray, *, max_height: int, gap: float = 0.9) -> list[tuple[int, int, int, int]]:
     """Boxes (x0, y0, x1, y1) of lines of small ink blobs (characters), left to right.
 
-    Blobs are joined into a line when they overlap vertically and lie less than their height apart.
+    Blobs are joined into a line when they overlap vertically and lie less than ``gap`` times their
+    height apart (0.9 keeps words apart in proportional fonts; monospaced ones need about 1.8).
     """
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     boxes = [(x, y, x + w, y + h) for x, y, w, h, a in stats[1:] if 2 <= h <= max_height and w <= 3 * max_height
@@ -138,7 +139,7 @@ def text_lines(ink: np.ndarray, *, max_height: int) -> list[tuple[int, int, int,
             lx0, ly0, lx1, ly1 = line
             overlap = min(y1, ly1) - max(y0, ly0)
             height = max(y1 - y0, ly1 - ly0)
-            if overlap > 0.3 * min(y1 - y0, ly1 - ly0) and x0 - lx1 < 0.9 * height and x1 > lx0:
+            if overlap > 0.3 * min(y1 - y0, ly1 - ly0) and x0 - lx1 < gap * height and x1 > lx0:
                 line[:] = [min(lx0, x0), min(ly0, y0), max(lx1, x1), max(ly1, y1)]
                 break
         else:
@@ -168,8 +169,26 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
     return [box for _, box in sorted(scored)]
 
 
+#: Gap (in character heights) that still joins characters into one line, for the wide pass.
+WIDE_GAP = 1.8
 #: A scale-bar label ends in one of the units microscopes write (pm to mm).
 _LABEL_UNIT = re.compile(r"\d(pm|nm|[µμu]m|mm)$")
+
+
+def _round_number(text: str) -> bool:
+    """Whether the label's number has at most two significant digits, as scale bars do.
+
+    Instruments label bars 1-2-5 (and 2.5, 3, 25, 250...): "200 nm", "0.5 µm", "20.00 µm". A line
+    that ran into other text reads "5.00010nm" and is no label.
+
+    >>> [_round_number(t) for t in ("200nm", "0.5µm", "20.00µm", "250nm", "5.00010nm", "1234nm")]
+    [True, True, True, True, False, False]
+    """
+    number = re.match(r"[\d.,]+", text.replace(" ", ""))
+    if number is None:
+        return False
+    digits = number.group(0).replace(",", ".").replace(".", "").strip("0")
+    return 0 < len(digits) <= 2
 
 
 def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader) -> tuple[str, float, float] | None:
@@ -178,8 +197,8 @@ def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader) -> tuple[
     pad = max(2, (y1 - y0) // 4)
     crop = grey_u8[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
     text, confidence = reader(crop)
-    if not _LABEL_UNIT.search(text.replace(" ", "")):
-        return None  # a bare number or metres: no microscope's label (the reader's guess at a blob)
+    if not _LABEL_UNIT.search(text.replace(" ", "")) or not _round_number(text):
+        return None  # a bare number, metres, or a number no instrument puts on a bar
     try:
         return text, parse_length_nm(text), confidence
     except CalibrationError:
@@ -257,13 +276,20 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
         max_height = max(12, region.shape[0] if data_bar is not None else height // 8)
         background = int(data_bar.colour) if data_bar is not None else int(np.median(region[~ink])) if (~ink).any() else 0
         text_ink, painted = _without_bars(ink, segments, image, top, background)
-        lines = text_lines(text_ink, max_height=max_height)
+        # Wide lines first ("500 µm" in a monospaced font is two narrow lines, and "µm" alone with a
+        # tick reads "1µm"); when a wide line runs into other text it does not parse, and the
+        # narrow lines are tried next.
+        wide = text_lines(text_ink, max_height=max_height, gap=WIDE_GAP)
+        narrow = [box for box in text_lines(text_ink, max_height=max_height) if box not in wide]
         for segment in segments:
             bar = replace(segment, y=segment.y + top, in_data_bar=data_bar is not None)
             if candidate is None or bar.length_px > candidate.length_px:
                 candidate = bar
-            shifted = [(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines]
-            for box in _label_candidates(bar, shifted)[:4]:
+            boxes = [_label_candidates(bar, [(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines])[:3]
+                     for lines in (wide, narrow)]
+            for box in boxes[0] + boxes[1]:
+                if box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height:
+                    continue  # text cut by the image's edge is no label (dark corners read as "5nm")
                 read = _read(painted, box, reader)
                 if read is None:
                     continue
