@@ -77,8 +77,8 @@ class PipelineResult:
     #: What made this result: "pipeline" (a run), "edit" (a hand correction), "reconcile" (a run
     #: with the corrections carried over) or "shapes" (the shape classes arriving).
     origin: str = "pipeline"
-    #: Objects left out, by exclusion: "edge" (cut by the border or data bar), "annotation"
-    #: (burned-in text).
+    #: Objects left out, by exclusion: "data_bar" (cut by the excluded data bar), "edge" (cut by
+    #: the image's border), "annotation" (burned-in text); each object counted once.
     removed: dict[str, int] = field(default_factory=dict)
     #: Objects the clean-up filters removed whole ("opening", "min_area"), with their size range.
     filtered: dict[str, FilterLoss] = field(default_factory=dict)

@@ -153,7 +153,13 @@ def _edges(c: RunContext):
     split, params = c.out["split"], c.params
     top, rows = c.out["region"].rows
     edge_ids = touching_edge_ids(split, analysis_top=top, analysis_rows=rows)
-    groups = {"edge": edge_ids if params.edge.exclude_edge else np.zeros(0, dtype=np.int64)}
+    none = np.zeros(0, dtype=np.int64)
+    # Cut by the data bar (the analysed rows' end where a bar was excluded), then by the border.
+    bar_rows = ([top] if top > 0 else []) + ([rows - 1] if rows < split.shape[0] else [])
+    at_bar = np.unique(split[bar_rows]) if bar_rows else none
+    at_bar = at_bar[at_bar > 0]
+    groups = {"data_bar": at_bar if params.edge.exclude_edge else none,
+              "edge": edge_ids if params.edge.exclude_edge else none}
     if params.edge.exclude_annotations:
         groups["annotation"] = annotation_ids(split, c.out["region"].grey)
     drop = np.unique(np.concatenate(list(groups.values()))).astype(np.int64)

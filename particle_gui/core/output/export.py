@@ -36,7 +36,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "calibration_detail", "scale_bar_label", "outlier_pixels", "confidence", "suspect",
     "d50_edge_corrected", "d10_area", "d50_area", "d90_area", "d10_volume", "d50_volume", "d90_volume",
     "d32", "d43", "fraction_below_100nm", "fraction_below_100nm_ci_low", "fraction_below_100nm_ci_high",
-    "particles_for_5pct_d50", "excluded_at_edge", "excluded_annotations",
+    "particles_for_5pct_d50", "excluded_at_edge", "excluded_at_data_bar", "excluded_annotations",
     "removed_by_opening", "removed_below_min_area", "removed_ecd_max", "reliable_min_ecd",
 )
 
@@ -218,6 +218,7 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         "suspect": result.trust.suspect if result.trust is not None else None,
         **iso_columns(summary.iso),
         "excluded_at_edge": result.removed.get("edge", 0),
+        "excluded_at_data_bar": result.removed.get("data_bar", 0),
         "excluded_annotations": result.removed.get("annotation", 0),
         **filter_columns(result),
         "shape_classes": shape_class_text(summary),

@@ -309,7 +309,8 @@ def _image_status(sample: SampleData, record: ImageRecord) -> str:
 def _left_out_line(row: dict, unit: str) -> str:
     """Objects left out by the edge, the filters and burned-in text, and the smallest reliable size."""
     parts = [f"{row.get(key) or 0} {what}" for key, what in (
-        ("excluded_at_edge", "at the edge or data bar"), ("excluded_annotations", "burned-in text"),
+        ("excluded_at_edge", "at the image's edge"), ("excluded_at_data_bar", "at the data bar"),
+        ("excluded_annotations", "burned-in text"),
         ("removed_by_opening", "by the opening"), ("removed_below_min_area", "under the minimum area"))]
     largest = row.get("removed_ecd_max")
     text = "Left out: " + ", ".join(parts)

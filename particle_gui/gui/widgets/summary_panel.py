@@ -91,8 +91,8 @@ def iso_rows(result: PipelineResult) -> list[tuple[str, str]]:
                                         f"({result.summary.count} measured)"))
     excluded = sum(result.removed.values())
     if excluded:
-        rows.append(("Left out", ", ".join(f"{n} {k.replace('annotation', 'burned-in text')}" for k, n in
-                                           result.removed.items() if n) + " (cut by the edge or not particles)"))
+        names = {"edge": "at the image's edge", "data_bar": "at the data bar", "annotation": "burned-in text"}
+        rows.append(("Left out", ", ".join(f"{n} {names.get(k, k)}" for k, n in result.removed.items() if n)))
     pixel = result.calibration.pixel_size_nm
     for name, title in (("opening", "Removed by opening"), ("min_area", "Under minimum area")):
         loss = result.filtered.get(name)
