@@ -1,5 +1,5 @@
-"""Sizes at half maximum through the default pipeline: blurred discs of known area, whatever the
-denoising, and the outline's area kept beside them."""
+"""Sizes at half maximum (``edge.half_maximum_sizes``): blurred flat discs of known area, whatever the
+denoising, and the outline's area kept beside them; off by default."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def _discs(diameter: float, *, blur: float = 1.0, noise: float = 0.03, seed: int
 
 
 def _mean_area(image: LoadedImage, **groups) -> tuple[float, float, int]:
+    groups.setdefault("edge", {"half_maximum_sizes": True})
     particles = Pipeline(image).run(PipelineParams.from_dict(groups)).particles
     return float(particles["area"].mean()), float(particles["mask_area"].mean()), len(particles)
 
@@ -49,6 +50,7 @@ def test_sizes_do_not_follow_the_denoising():
     image = _discs(16)
     light, _, _ = _mean_area(image, preprocess={"gaussian_sigma_px": 0.8})
     heavy, _, _ = _mean_area(image, preprocess={"gaussian_sigma_px": 3.0})
+    assert not PipelineParams().edge.half_maximum_sizes  # opt-in: domed particles have no plateau
     light_outline = Pipeline(image).run(PipelineParams.from_dict(
         {"preprocess": {"gaussian_sigma_px": 0.8}, "edge": {"half_maximum_sizes": False}})).particles["area"].mean()
     heavy_outline = Pipeline(image).run(PipelineParams.from_dict(
@@ -58,6 +60,19 @@ def test_sizes_do_not_follow_the_denoising():
 
 
 def test_switched_off_the_area_is_the_outlines():
-    particles = Pipeline(_discs(12)).run(PipelineParams.from_dict({"edge": {"half_maximum_sizes": False}})).particles
+    particles = Pipeline(_discs(12)).run(PipelineParams()).particles
     assert "mask_area" not in particles.columns
     assert particles["ecd"].to_numpy() == pytest.approx(np.sqrt(4 * particles["area"].to_numpy() / np.pi))
+
+
+def test_a_sphere_in_transmission_has_no_plateau_and_reads_small():
+    # Why the option is off by default: a TEM sphere's projected thickness is a dome, so its
+    # "half maximum" lies inside its edge (about 0.87 of the radius for a linear contrast).
+    from particle_gui.core.analysis.edges import half_maximum_areas
+
+    yy, xx = np.mgrid[:100, :100] - 49.5
+    r = np.hypot(xx, yy)
+    thickness = np.sqrt(np.clip(1 - (r / 15) ** 2, 0, None))
+    grey = cv2.GaussianBlur(np.exp(-1.2 * thickness).astype(np.float32), (0, 0), 1.0)
+    mask = (r <= 15).astype(np.int32)
+    assert half_maximum_areas(grey, mask)[1] / mask.sum() < 0.85

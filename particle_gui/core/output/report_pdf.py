@@ -135,7 +135,7 @@ def _summary_page(content: ReportContent) -> Figure:
 
 #: What each size and shape column means, as the README's table says it (ImageJ's and ISO's names).
 DEFINITIONS = (
-    "Area: edge at half maximum between the particle's plateau and its background (blur- and threshold-free); "
+    "Area: pixels inside the outline, or with the edge at half maximum when that option is on; "
     "ECD: diameter of the disc of that area (ISO x_A).",
     "Perimeter: hull of pixel centres grown by half a pixel, times the outline/hull ratio when concave; "
     "independent of orientation (ImageJ Perim. is not).",
