@@ -24,7 +24,6 @@ import json
 import sys
 import time
 
-import cv2
 import numpy as np
 
 from particle_gui.core.analysis.measure import measure_particles
@@ -35,6 +34,7 @@ from particle_gui.core.statistics.distributions import miles_lantuejoul_weights,
 from particle_gui.core.statistics.fit_tests import lilliefors
 from particle_gui.core.statistics.image_level import compare_images, image_level
 from particle_gui.core.statistics.stats import size_families
+from synthetic.known_shapes import disc_grid, turned_square
 
 
 def _sample(rng, tau: float, images: int = 10, per_image: int = 100, median: float = 20.0, sigma: float = 0.5):
@@ -89,16 +89,7 @@ def bench_edge_correction(reps: int, seed: int = 4, frame: tuple[int, int] = (76
             "corrected_d50_error": float(np.mean(corrected))}
 
 
-def _discs(diameter: float, rng, blur: float = 1.0, noise: float = 0.03) -> LoadedImage:
-    s, size = 4, 320
-    yy, xx = (np.mgrid[: size * s, : size * s] + 0.5) / s
-    fine = np.zeros((size * s, size * s), np.float32)
-    for i in range(8):
-        for j in range(8):
-            cy, cx = 20 + 40 * i + rng.uniform(-0.5, 0.5), 20 + 40 * j + rng.uniform(-0.5, 0.5)
-            fine[(yy - cy) ** 2 + (xx - cx) ** 2 <= (diameter / 2) ** 2] = 1
-    grey = cv2.GaussianBlur(fine.reshape(size, s, size, s).mean(axis=(1, 3)), (0, 0), blur)
-    grey = (0.2 + 0.6 * grey + rng.normal(0, noise, grey.shape)).astype(np.float32)
+def _loaded(grey: np.ndarray) -> LoadedImage:
     return LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
                        metadata_calibration=None)
 
@@ -108,27 +99,18 @@ def bench_small_areas(seed: int = 5) -> dict:
     out = {"target": "10 px within 0.05, 5 px within 0.15"}
     for diameter in (5, 10, 20):
         params = PipelineParams.from_dict({"edge": {"half_maximum_sizes": True}})
-        particles = Pipeline(_discs(diameter, rng)).run(params).particles
+        particles = Pipeline(_loaded(disc_grid(diameter, rng))).run(params).particles
         true = np.pi * diameter**2 / 4
         out[f"{diameter}px"] = {"found": int(len(particles)), "area_error": float(particles["area"].mean() / true - 1),
                                 "outline_area_error": float(particles["mask_area"].mean() / true - 1)}
     return out
 
 
-def _square(side: float, angle: float) -> np.ndarray:
-    n, s = int(side * 1.6) + 12, 4
-    yy, xx = (np.mgrid[: n * s, : n * s] + 0.5) / s - n / 2
-    a = np.deg2rad(angle)
-    u, v = xx * np.cos(a) + yy * np.sin(a), -xx * np.sin(a) + yy * np.cos(a)
-    cover = ((np.abs(u) < side / 2) & (np.abs(v) < side / 2)).reshape(n, s, n, s).mean(axis=(1, 3))
-    return (cover >= 0.5).astype(np.int32)
-
-
 def bench_square_circularity() -> dict:
     out = {"target": "within 0.02 of pi/4 at every angle"}
     for side in (40, 80):
         values = np.array([measure_particles(m, np.zeros(m.shape, np.float32))["circularity"].iloc[0]
-                           for m in (_square(side, a) for a in np.arange(0, 90, 2.5))]) / (np.pi / 4) - 1
+                           for m in (turned_square(side, a) for a in np.arange(0, 90, 2.5))]) / (np.pi / 4) - 1
         out[f"{side}px"] = {"worst_relative_error": float(np.abs(values).max()), "range": [float(values.min()),
                                                                                         float(values.max())]}
     return out

@@ -10,22 +10,12 @@ import pytest
 from particle_gui.core.analysis.pipeline import Pipeline
 from particle_gui.core.io.loading import LoadedImage
 from particle_gui.core.params import PipelineParams
+from synthetic.known_shapes import disc_grid
 
 
-def _discs(diameter: float, *, blur: float = 1.0, noise: float = 0.03, seed: int = 0, dark: bool = False) -> LoadedImage:
-    """8 x 8 discs of ``diameter`` px on a 40 px grid, area-sampled, blurred by the microscope's PSF."""
-    rng = np.random.default_rng(seed)
-    s, size = 4, 320
-    yy, xx = (np.mgrid[: size * s, : size * s] + 0.5) / s
-    fine = np.zeros((size * s, size * s), np.float32)
-    for i in range(8):
-        for j in range(8):
-            cy, cx = 20 + 40 * i + rng.uniform(-0.5, 0.5), 20 + 40 * j + rng.uniform(-0.5, 0.5)
-            fine[(yy - cy) ** 2 + (xx - cx) ** 2 <= (diameter / 2) ** 2] = 1
-    grey = cv2.GaussianBlur(fine.reshape(size, s, size, s).mean(axis=(1, 3)), (0, 0), blur)
-    grey = (0.2 + 0.6 * grey + rng.normal(0, noise, grey.shape)).astype(np.float32)
-    if dark:
-        grey = (1.0 - grey).astype(np.float32)
+def _discs(diameter: float, *, seed: int = 0, dark: bool = False) -> LoadedImage:
+    """8 x 8 discs of ``diameter`` px, area-sampled, blurred by a 1 px PSF, noise 0.03."""
+    grey = disc_grid(diameter, np.random.default_rng(seed), dark=dark)
     return LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
                        metadata_calibration=None)
 
