@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -174,23 +173,19 @@ def test_calibrated_result_shows_nanometre_columns(qtbot, calibrated_result):
     assert table.row_count() == 0
 
 
-def test_five_thousand_particles_populate_quickly(qtbot):
+def test_five_thousand_particles_populate_and_sort(qtbot):
+    # How fast belongs to benchmarks/bench_gui.py (the table is part of slider -> display).
     table = _table(qtbot)
     result = _many_particles()
 
-    start = time.perf_counter()
     table.set_result(result)
     QApplication.processEvents()
-    elapsed = time.perf_counter() - start
 
     assert table.row_count() == 5000
-    assert elapsed < 0.5, f"populating 5000 rows took {elapsed:.3f} s"
-    start = time.perf_counter()
     table.view().sortByColumn(table.column_of("ecd_nm"), Qt.SortOrder.DescendingOrder)
     table.set_result(result)  # re-sorted on arrival
     table.set_selection(range(1, 5001, 2))
     QApplication.processEvents()
-    assert time.perf_counter() - start < 0.5
     assert len(table.selected_ids()) == 2500
     first = float(_cell(table, 0, "ecd_nm"))
     assert first == pytest.approx(result.particles["ecd_nm"].max(), rel=1e-3)

@@ -102,14 +102,11 @@ def test_cli_subprocess_on_the_whole_corpus(corpus, tmp_path):
 def test_the_huge_image_is_refused_without_reading_it(corpus):
     """400 Mpx would need ~2 GB just for the 8-bit data; the refusal reads only the header."""
     import resource
-    import time
 
     _, path = _case(corpus, "huge_20000")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
     with pytest.raises(ParticleGuiError, match="20000 x 20000"):
         analyze_file(path, PipelineParams())
-    assert time.perf_counter() - start < 1.0
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # kB: nothing decoded
 
 
