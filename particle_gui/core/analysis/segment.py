@@ -138,8 +138,18 @@ def remove_small(mask: np.ndarray, *, min_area_px: float, min_area_fraction: flo
 
 
 def distance_map(mask: np.ndarray) -> np.ndarray:
-    """Euclidean distance of each foreground pixel to the background (float32)."""
-    return cv2.distanceTransform(mask.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    """Euclidean distance of each foreground pixel to the background (float32).
+
+    A mask without any background is measured to the image's edge: OpenCV would return ~1.8e19
+    everywhere, and the split's peaks in it changed from one run to the next.
+
+    >>> distance_map(np.ones((3, 5), bool))[1].tolist()
+    [1.0, 2.0, 2.0, 2.0, 1.0]
+    """
+    pixels = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    if pixels.all():
+        return cv2.distanceTransform(np.pad(pixels, 1), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1].copy()
+    return cv2.distanceTransform(pixels, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
 def _markers_distance_peaks(distance: np.ndarray, min_distance_px: int) -> np.ndarray:
@@ -331,8 +341,8 @@ def annotation_ids(labels: np.ndarray, grey: np.ndarray) -> np.ndarray:
     edges[1:] |= labels[:-1] != labels[1:]
     edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
     edges[:, 1:] |= labels[:, :-1] != labels[:, 1:]
-    inside = ((labels > 0) & ~edges).view(np.uint8)
-    distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    inside = (labels > 0) & ~edges
+    distance = distance_map(inside)
     del inside, edges
     distance += 1.0
     radius = label_maximum(distance, labels, int(labels.max()))[candidates]
