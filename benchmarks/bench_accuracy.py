@@ -24,7 +24,7 @@ import numpy as np
 
 from evaluation import emps
 from benchmarks.baseline import baseline_labels
-from evaluation.instance_metrics import MAP_THRESHOLDS, drop_edge_instances, match_instances
+from particle_gui.core.adapt.matching import MAP_THRESHOLDS, drop_edge_instances, match_instances
 from particle_gui.core.io.loading import load_image
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.analysis.pipeline import Pipeline

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import sources as src
-from evaluation.instance_metrics import drop_edge_instances
+from particle_gui.core.adapt.matching import drop_edge_instances
 from evaluation.scoring import pool, score_image
 
 COLUMNS = ("f1", "ap", "count_error", "d50_error", "d50_bias", "worst_image_f1", "seconds")

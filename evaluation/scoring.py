@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.instance_metrics import MAP_THRESHOLDS, drop_edge_instances, match_instances
+from particle_gui.core.adapt.matching import MAP_THRESHOLDS, drop_edge_instances, match_instances
 
 
 def drop_fragments(labels: np.ndarray, min_px: int) -> np.ndarray:

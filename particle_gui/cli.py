@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import particle_gui
-from particle_gui import cli_calibrate
+from particle_gui import cli_adapt, cli_calibrate
 from particle_gui.core.errors import CalibrationError, ExportError, ParamsError, ParticleGuiError
 from particle_gui.core.params import METHODS, PipelineParams
 from particle_gui.core.units import parse_length_nm
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "to compare samples in a PDF report.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {particle_gui.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{analyze,report,calibrate}")
+    commands = parser.add_subparsers(dest="command", metavar="{analyze,report,calibrate,adapt}")
     analyze = commands.add_parser(
         "analyze",
         help="analyse images or folders of images and write labels, tables, overlays and a summary",
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(report)
     report.set_defaults(subparser=report)
     cli_calibrate.add_parser(commands, _length_nm, PROG)
+    cli_adapt.add_parser(commands, METHODS)
     return parser
 
 
@@ -87,6 +88,9 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``analyze`` and ``report``: output folder, parameters, calibration."""
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
     parser.add_argument("--params", type=Path, metavar="FILE.json", help="analysis parameters saved by the GUI")
+    parser.add_argument("--profile", type=Path, metavar="PROFILE.json",
+                        help="an adapted profile ('adapt', or the window's 'Adapt to my corrections'): its parameters "
+                        "and method; not with --params")
     parser.add_argument("--method", choices=METHODS, help="segmentation method: classical (thresholding) or dl (the U-Net shipped with the app); default: from --params, else classical")
     parser.add_argument(
         "--expected-diameter", type=_pixels, metavar="PIXELS", dest="expected_diameter_px",
@@ -116,7 +120,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or not args_list[0].startswith("-") and args_list[0] not in ("analyze", "report", "calibrate"):
+    if not args_list or not args_list[0].startswith("-") and args_list[0] not in ("analyze", "report", "calibrate", "adapt"):
         return _launch_gui(args_list)
     parser = build_parser()
     try:
@@ -125,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args, args_list)
         if args.command == "calibrate":
             return cli_calibrate.run(args, PROG)
+        if args.command == "adapt":
+            return cli_adapt.run(args, PROG)
         if args.command != "analyze":
             return _launch_gui(args_list)
         return _analyze(args, args_list)
@@ -153,10 +159,20 @@ def _load_params(args: argparse.Namespace) -> PipelineParams:
     """``--params`` and ``--method`` as one PipelineParams; a usage error (exit 2) when invalid."""
     from particle_gui.core.network.dl import ModelError, load_model
 
+    from particle_gui.core.adapt.profile import ProfileError, load_profile
+
     params = PipelineParams()
     try:
+        if args.params is not None and args.profile is not None:
+            args.subparser.error("give --params or --profile, not both (a profile holds its own parameters)")
         if args.params is not None:
             params = PipelineParams.load(args.params)
+        if args.profile is not None:
+            profile = load_profile(args.profile)
+            params = profile.params
+            args.provenance = profile.provenance(args.profile)
+            if args.method is not None and args.method != profile.method:
+                args.subparser.error(f"the profile {args.profile} adapts the {profile.method} method, not {args.method}")
         if args.method is not None:
             params = dataclasses.replace(params, method=args.method)
         if args.expected_diameter_px is not None:
@@ -165,7 +181,7 @@ def _load_params(args: argparse.Namespace) -> PipelineParams:
             params = dataclasses.replace(params, dl=dataclasses.replace(params.dl, expected_diameter_px=args.expected_diameter_px))
         if params.method == "dl":  # a missing or damaged model is a usage error, not one failure per image
             load_model()
-    except (ParamsError, ModelError) as exc:
+    except (ParamsError, ModelError, ProfileError) as exc:
         args.subparser.error(str(exc))
     return params
 
@@ -229,7 +245,7 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
             report = run_batch(
                 paths, out_dir, params,
                 pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm, profiles=_profiles(args),
-                command=[PROG, *argv], progress=progress,
+                command=[PROG, *argv], progress=progress, provenance=getattr(args, "provenance", None),
             )
         except ExportError as exc:
             bar.write(f"{PROG}: {exc}", file=sys.stderr)
@@ -286,7 +302,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
             result = build_report(
                 samples, out_dir, params,
                 pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm, profiles=_profiles(args),
-                progress=progress, command=[PROG, *argv],
+                progress=progress, command=[PROG, *argv], provenance=getattr(args, "provenance", None),
             )
         except ExportError as exc:
             bar.write(f"{PROG}: {exc}", file=sys.stderr)

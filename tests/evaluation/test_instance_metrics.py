@@ -1,4 +1,4 @@
-"""Known-answer tests for evaluation.instance_metrics and evaluation.emps."""
+"""Known-answer tests for particle_gui.core.adapt.matching and evaluation.emps."""
 
 import json
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from evaluation import emps
-from evaluation.instance_metrics import (
+from particle_gui.core.adapt.matching import (
     MAP_THRESHOLDS,
     drop_edge_instances,
     equivalent_diameters,

@@ -179,12 +179,31 @@ class Pipeline:
         """
         _check_pixel_size(calibration)
         context = RunContext(self.image, params, calibration.pixel_size_nm, calibration.unit, progress, should_cancel)
+        keys, ran = self._run_stages(context, defer_shapes=defer_shapes)
+        pending = shapes_pending(context.out["shapes"][0])
+        self._deferred = (context.out["edge"][0], keys["shapes"], keys["summary"][:1] + ((params.summary,
+                          calibration.pixel_size_nm, False),)) if pending else None
+        return _result(context, calibration, tuple(ran))
+
+    def labels(self, params: PipelineParams, *, should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """The particles' label image only (the stages up to the edge exclusions), for parameter searches.
+
+        Shares the cache with :meth:`run`; nothing is measured or summarised. Pixel-size-dependent
+        filters (``clean.min_area_nm2``) are not applied: the labels are those of an uncalibrated run.
+        """
+        context = RunContext(self.image, params, None, "px", None, should_cancel)
+        self._run_stages(context, until="edge")
+        return context.out["edge"][0]
+
+    def _run_stages(self, context: RunContext, *, defer_shapes: bool = False,
+                    until: str | None = None) -> tuple[dict[str, Any], list[str]]:
+        """Run (or take from the cache) the method's stages, up to ``until`` if given."""
         keys: dict[str, Any] = {}
         ran: list[str] = []
         previous = None
-        for stage in TABLES[params.method]:
+        for stage in TABLES[context.params.method]:
             if stage.kind != "cache":
-                self._boundary(stage.name, progress, should_cancel)
+                self._boundary(stage.name, context.progress, context.should_cancel)
             chain = None if stage.after is None else keys[stage.after or previous]
             keys[stage.name] = (chain, stage.reads(context))
             if stage.name == "shapes" and self._defers(keys["shapes"], defer_shapes, context):
@@ -192,10 +211,9 @@ class Pipeline:
             else:
                 context.out[stage.name] = self._cached(stage, keys[stage.name], context, ran)
             previous = stage.name
-        pending = shapes_pending(context.out["shapes"][0])
-        self._deferred = (context.out["edge"][0], keys["shapes"], keys["summary"][:1] + ((params.summary,
-                          calibration.pixel_size_nm, False),)) if pending else None
-        return _result(context, calibration, tuple(ran))
+            if stage.name == until:
+                break
+        return keys, ran
 
     def _cached(self, stage: Stage, key: Any, context: RunContext, ran: list[str]) -> Any:
         cached = self._cache.get(stage.name)

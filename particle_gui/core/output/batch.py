@@ -86,6 +86,8 @@ class BatchReport:
     finished_at: str | None = None
     cancelled: bool = False
     outcomes: list[ImageOutcome] = field(default_factory=list)
+    #: Further provenance for ``run.json`` (for example the adapted profile the params came from).
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -106,6 +108,7 @@ class BatchReport:
             "finished_at": self.finished_at,
             "cancelled": self.cancelled,
             "params": self.params.to_dict(),
+            **self.provenance,
             "options": recorded_options(self.options),
             "environment": _package_versions(),
             "inputs": [outcome.record() for outcome in self.outcomes],
@@ -304,6 +307,7 @@ def run_batch(
     command: Sequence[str] = (),
     progress: BatchProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> BatchReport:
     """Analyse every image into ``out_dir``, with ``summary.csv`` and ``run.json``.
 
@@ -319,6 +323,8 @@ def run_batch(
         The command line, recorded in ``run.json``.
     progress : callable, optional
         See :data:`BatchProgress`.
+    provenance : dict, optional
+        Further entries for ``run.json`` (the adapted profile the params came from).
     should_cancel : callable, optional
         Checked before each image and at each pipeline stage; the batch then stops, with
         ``cancelled`` set and the image in progress left out.
@@ -333,7 +339,8 @@ def run_batch(
         ``summary.csv`` or ``run.json`` cannot be written.
     """
     options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
-    report = BatchReport(out_dir=Path(out_dir), params=params, options=options, command=tuple(command))
+    report = BatchReport(out_dir=Path(out_dir), params=params, options=options, command=tuple(command),
+                         provenance=dict(provenance or {}))
     if progress is not None:
         progress(0, len(paths), None)
     for path, stem in zip(paths, unique_stems(paths)):

@@ -106,6 +106,7 @@ def build_report(
     should_cancel: Callable[[], bool] | None = None,
     command: Sequence[str] = (),
     title: str = DEFAULT_TITLE,
+    provenance: dict[str, Any] | None = None,
 ) -> ReportResult:
     """Analyse the samples' images, compare the samples and write the report files.
 
@@ -170,7 +171,7 @@ def build_report(
             step(f"analysing {name}/{path.name}")
             records.append(analyse_image(name, path, stem, sample_dir, params, should_cancel=should_cancel, **options))
         batch = BatchReport(out_dir=sample_dir, params=params, options=options, command=tuple(command),
-                            outcomes=[r.outcome for r in records])
+                            outcomes=[r.outcome for r in records], provenance=dict(provenance or {}))
         batch.finished_at = _now()
         batch.write_records()
         written += [p for r in records for p in r.outcome.outputs]
