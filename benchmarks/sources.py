@@ -76,8 +76,8 @@ def load_case(case: str, index: int):
 def items(sources: tuple[str, ...], *, limit: int | None = None) -> Iterator[tuple[str, str, partial]]:
     """(source, image name, loader) for every image of ``sources``, at most ``limit`` per source."""
     for source in sources:
-        if source == "emps_val":
-            names = emps.load_split()[1]
+        if source in ("emps_val", "emps_train"):  # emps_train: for tuning rules (never for reporting accuracy)
+            names = emps.load_split()[0 if source == "emps_train" else 1]
             entries = [(n, partial(load_emps, n)) for n in names]
         elif source == "ampis":
             if not AMPIS_DIR.is_dir():

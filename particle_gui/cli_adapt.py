@@ -34,6 +34,8 @@ def add_parser(commands, methods: tuple[str, ...]) -> argparse.ArgumentParser:
     parser.add_argument("--params", type=Path, metavar="FILE.json", help="the settings to start from (default: the defaults)")
     parser.add_argument("--seconds", type=float, metavar="S", help="time for the search (default: 50 classical, 240 dl)")
     parser.add_argument("--no-held-out", action="store_true", help="skip measuring the gain on held-out images")
+    parser.add_argument("--no-fine-tune", action="store_true",
+                        help="for --method dl: search the settings only, keep the network's layers as shipped")
     parser.set_defaults(subparser=parser)
     return parser
 
@@ -65,9 +67,10 @@ def run(args: argparse.Namespace, prog: str) -> int:
         print(f"{prog}: [{step}/{steps}] {message}", file=sys.stderr)
 
     try:
-        profile = adapt(corrected, start, deadline_s=args.seconds, held_out=not args.no_held_out, progress=progress)
+        profile = adapt(corrected, start, deadline_s=args.seconds, held_out=not args.no_held_out,
+                        fine_tune_network=not args.no_fine_tune, progress=progress)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        profile.save(args.out)
+        profile.write(args.out)
     except CancelledError:
         return 130
     except (ParticleGuiError, OSError) as exc:

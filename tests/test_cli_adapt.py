@@ -55,3 +55,15 @@ def test_adapt_and_profile_usage_errors(tmp_path, capsys):
     assert "not an adapted profile" in capsys.readouterr().err
     assert main(["analyze", str(images), "--profile", str(params), "--params", str(params), "--out", str(tmp_path / "o")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_report_records_the_profile(tmp_path):
+    images, labels, _ = _folder(tmp_path)
+    profile = tmp_path / "profile.json"
+    assert main(["adapt", str(images), "--labels", str(labels), "--out", str(profile), "--seconds", "60",
+                 "--no-held-out"]) == 0
+    assert main(["report", str(images), "--profile", str(profile), "--out", str(tmp_path / "report")]) == 0
+    comparison = json.loads((tmp_path / "report" / "comparison.json").read_text())
+    assert comparison["adapted_profile"]["images"][0]["name"] == "a.png"
+    summary = (tmp_path / "report" / "images" / "summary.csv").read_text()
+    assert "suspect_particles" in summary.splitlines()[0]

@@ -29,6 +29,7 @@ def _param(
     unit: str = "",
     choices: tuple[str, ...] | None = None,
     help: str = "",
+    hidden: bool = False,
 ) -> Any:
     metadata = {
         "label": label,
@@ -38,6 +39,7 @@ def _param(
         "unit": unit,
         "choices": choices,
         "help": help,
+        "hidden": hidden,
     }
     return field(default=default, metadata=metadata)
 
@@ -192,6 +194,10 @@ class DlParams:
     expected_diameter_px: float = _param(
         0.0, label="Expected particle diameter", minimum=0.0, maximum=5000.0, step=1.0, unit="px",
         help="The image is rescaled so particles have the size the network was trained on; 0 = estimate it.",
+    )
+    adapted_layers: str = _param(
+        "", label="Fine-tuned last layers", hidden=True,
+        help="The network's last two layers retrained on corrected images (Adapt), as text; empty = as shipped.",
     )
 
 

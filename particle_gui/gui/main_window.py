@@ -37,6 +37,7 @@ from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidge
 from particle_gui.gui.widgets.message_bar import MessageBar
 from particle_gui.gui.widgets.params_panel import ParamsPanel
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget
+from particle_gui.gui.adapt_menu import AdaptMenu
 from particle_gui.gui.widgets.shape_legend import ShapeLegend
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         image_menu.addAction(self.previous_action)
 
         self.calibration_menu = CalibrationMenu(self, menu.addMenu("&Calibrate"))
+        self.adapt_menu = AdaptMenu(self, menu.addMenu("&Adapt"))
 
         view_menu = menu.addMenu("&View")
         self.overlay_action = self._action("Show &particles", self.canvas.set_overlay_visible, "O")

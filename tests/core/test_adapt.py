@@ -75,7 +75,7 @@ def test_held_out_gain_and_profile_round_trip(pairs, tmp_path):
     assert held["before"]["f1"] == pytest.approx(2 / 3, abs=0.05) and held["after"]["f1"] == 1.0
     assert [row["image"] for row in held["images"]] == ["unnamed image", "unnamed image"]
     path = tmp_path / "profile.json"
-    profile.save(path)
+    profile.write(path)
     again = load_profile(path)
     assert again.params == profile.params and again.figures == profile.figures and again.changed == profile.changed
     assert any("Held out one at a time: F1 0.67 -> 1.00" in line for line in again.summary_lines())
@@ -126,3 +126,12 @@ def test_find_corrected_refuses_bad_corrections(tmp_path, problem, message):
         _write_pair(tmp_path, "two", grey, np.zeros_like(labels))
     with pytest.raises(CorrectionsError, match=message):
         find_corrected(tmp_path)
+
+
+def test_options_beyond_a_parameters_range_are_skipped(pairs):
+    from particle_gui.core.adapt.search import Evaluator, classical_axes, search
+
+    image, truth = pairs[0]
+    axes = classical_axes(typical_px=900.0)  # split distances of 225-450 px: beyond min_distance_px's 200
+    result = search(Evaluator([Pipeline(image)], [truth]), PipelineParams(), axes[-1:], rounds=1)
+    assert result.params.split.min_distance_px <= 200 and result.agreement.f1 >= result.start_agreement.f1

@@ -19,7 +19,8 @@ from particle_gui.core.adapt.agreement import Agreement, agreement, pooled
 from particle_gui.core.adapt.corrected import CorrectedImage
 from particle_gui.core.adapt.matching import drop_edge_instances
 from particle_gui.core.adapt.profile import AdaptedProfile
-from particle_gui.core.adapt.search import Evaluator, classical_axes, dl_axes, search
+from particle_gui.core.adapt.network import fine_tuned_layers
+from particle_gui.core.adapt.search import Evaluator, SearchResult, changed_values, classical_axes, dl_axes, search
 from particle_gui.core.analysis.pipeline import Pipeline
 from particle_gui.core.editing.session import file_sha256
 from particle_gui.core.network.dl_scale import typical_diameter
@@ -38,7 +39,7 @@ def typical_corrected_diameter(corrected: Sequence[CorrectedImage]) -> float:
 
 
 def adapt(corrected: Sequence[CorrectedImage], start: PipelineParams, *, deadline_s: float | None = None,
-          held_out: bool = True, progress: AdaptProgress | None = None,
+          held_out: bool = True, fine_tune_network: bool = True, progress: AdaptProgress | None = None,
           should_cancel: Callable[[], bool] | None = None) -> AdaptedProfile:
     """Learn a profile for ``start.method`` from ``corrected`` (see the module text).
 
@@ -52,6 +53,9 @@ def adapt(corrected: Sequence[CorrectedImage], start: PipelineParams, *, deadlin
         its share of the same again.
     held_out : bool
         Measure the gain with each image held out (needs two or more images).
+    fine_tune_network : bool
+        For the network: also retrain its last two layers on the corrected images
+        (:mod:`particle_gui.core.adapt.network`), then settle the thresholds again.
     progress : callable, optional
         ``progress(step, steps, message)``.
     should_cancel : callable, optional
@@ -78,12 +82,12 @@ def adapt(corrected: Sequence[CorrectedImage], start: PipelineParams, *, deadlin
             return None
         return lambda step, steps, message: progress(phase * steps + step, phases * steps, f"{label}: {message}")
 
-    result = search(Evaluator(pipelines, truths, should_cancel), start, axes, deadline_s=deadline,
-                    progress=phase_progress(0, "learning"))
+    result = learn(pipelines, truths, start, axes, deadline_s=deadline, fine_tune_network=fine_tune_network,
+                   should_cancel=should_cancel, progress=phase_progress(0, "learning"))
     figures = {"fit": {"before": result.start_agreement.to_dict(), "after": result.agreement.to_dict()}}
     if loo:
-        figures["held_out"] = _held_out(pipelines, truths, start, axes, deadline / len(corrected), should_cancel,
-                                        phase_progress, [c.name for c in corrected])
+        figures["held_out"] = _held_out(pipelines, truths, start, axes, deadline / len(corrected), fine_tune_network,
+                                        should_cancel, phase_progress, [c.name for c in corrected])
     params = result.params.with_value("summary", "classify_shapes", classify_shapes)
     images = tuple({"name": c.name, "sha256": file_sha256(c.image.path) if c.image.path else "",
                     "particles": int(np.unique(c.labels[c.labels > 0]).size)} for c in corrected)
@@ -101,15 +105,42 @@ def adapt(corrected: Sequence[CorrectedImage], start: PipelineParams, *, deadlin
     )
 
 
-def _held_out(pipelines, truths, start, axes, deadline, should_cancel, phase_progress, names) -> dict:
+def learn(pipelines: Sequence[Pipeline], truths: Sequence[np.ndarray], start: PipelineParams, axes, *,
+          deadline_s: float, fine_tune_network: bool = True, should_cancel: Callable[[], bool] | None = None,
+          progress=None) -> SearchResult:
+    """The search; for the network then its last layers fine-tuned and the thresholds searched again."""
+    began = time.perf_counter()
+    tune = start.method == "dl" and fine_tune_network
+    evaluate = Evaluator(pipelines, truths, should_cancel)
+    half = None
+    if progress is not None and tune:  # one bar for both searches: the first fills 60 %, the second the rest
+        def half(offset: float, share: float):
+            return lambda step, steps, message: progress(round(100 * (offset + share * step / steps)), 100, message)
+    first = search(evaluate, start, axes, deadline_s=deadline_s * (0.6 if tune else 1.0),
+                   progress=half(0.0, 0.6) if half else progress)
+    if not tune:
+        return first
+    layers = fine_tuned_layers(pipelines, truths, first.params, should_cancel=should_cancel)
+    tuned = first.params.with_value("dl", "adapted_layers", layers.encode())
+    remaining = max(deadline_s - (time.perf_counter() - began), 0.25 * deadline_s)
+    second = search(evaluate, tuned, axes, rounds=1, deadline_s=remaining, progress=half(0.6, 0.4) if half else progress)
+    if second.agreement.objective < first.agreement.objective:
+        return first
+    return SearchResult(second.params, second.agreement, first.start_agreement, evaluate.tries,
+                        time.perf_counter() - began, first.stopped_by_deadline or second.stopped_by_deadline,
+                        changed_values(start, second.params))
+
+
+def _held_out(pipelines, truths, start, axes, deadline, fine_tune_network, should_cancel, phase_progress, names) -> dict:
     """Each image scored with the settings learnt from the others, against the starting settings."""
     before: list[Agreement] = []
     after: list[Agreement] = []
     per_image = []
     for i in range(len(pipelines)):
         others = [j for j in range(len(pipelines)) if j != i]
-        evaluator = Evaluator([pipelines[j] for j in others], [truths[j] for j in others], should_cancel)
-        learnt = search(evaluator, start, axes, deadline_s=deadline, progress=phase_progress(i + 1, f"held out {i + 1}"))
+        learnt = learn([pipelines[j] for j in others], [truths[j] for j in others], start, axes, deadline_s=deadline,
+                       fine_tune_network=fine_tune_network, should_cancel=should_cancel,
+                       progress=phase_progress(i + 1, f"held out {i + 1}"))
         b = agreement(truths[i], pipelines[i].labels(start, should_cancel=should_cancel))
         a = agreement(truths[i], pipelines[i].labels(learnt.params, should_cancel=should_cancel))
         before.append(b)

@@ -71,7 +71,7 @@ class AdaptedProfile:
         lines.extend(f"  {change}" for change in self.changed or ("no parameter changed: the settings already agreed best",))
         return lines
 
-    def save(self, path: str | Path) -> None:
+    def write(self, path: str | Path) -> None:
         """Write the profile (atomically)."""
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2))
 
@@ -81,7 +81,7 @@ def _pct(value: float | None) -> str:
 
 
 def load_profile(path: str | Path) -> AdaptedProfile:
-    """Read a profile written by :meth:`AdaptedProfile.save`; :class:`ProfileError` with the reason otherwise."""
+    """Read a profile written by :meth:`AdaptedProfile.write`; :class:`ProfileError` with the reason otherwise."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -23,7 +23,7 @@ import numpy as np
 
 from particle_gui.core.adapt.agreement import Agreement, agreement, pooled
 from particle_gui.core.analysis.pipeline import Pipeline
-from particle_gui.core.errors import CancelledError
+from particle_gui.core.errors import CancelledError, ParamsError
 from particle_gui.core.params import PipelineParams
 
 #: One option of an axis: the values it sets, as (group, name, value).
@@ -173,7 +173,10 @@ def search(evaluate: Evaluator, start: PipelineParams, axes: Sequence[Axis], *, 
                 if deadline_s is not None and time.perf_counter() - started > deadline_s:
                     out_of_time = True
                     break
-                candidate = apply_option(best, option)
+                try:
+                    candidate = apply_option(best, option)
+                except ParamsError:  # a size-scaled option beyond the parameter's range (huge particles)
+                    continue
                 if candidate == best:
                     continue
                 score = evaluate(candidate)
@@ -220,6 +223,15 @@ def changed_values(before: PipelineParams, after: PipelineParams) -> list[str]:
             if values != old[group]:
                 out.append(f"{group}: {old[group]} -> {values}")
             continue
-        out.extend(f"{group}.{name}: {old[group][name]} -> {value}" for name, value in values.items()
+        out.extend(f"{group}.{name}: {_shown(old[group][name])} -> {_shown(value)}" for name, value in values.items()
                    if value != old[group][name])
     return out
+
+
+def _shown(value: Any) -> str:
+    """A value as the report shows it: fine-tuned weights by their fingerprint, not their text."""
+    if isinstance(value, str) and len(value) > 60:
+        import hashlib
+
+        return f"fine-tuned ({hashlib.sha256(value.encode()).hexdigest()[:12]})"
+    return str(value) if value != "" else "as shipped"

@@ -195,6 +195,11 @@ class Pipeline:
         self._run_stages(context, until="edge")
         return context.out["edge"][0]
 
+    def stage_output(self, name: str) -> Any:
+        """The cached output of stage ``name`` from the latest run that computed it (None if none)."""
+        cached = self._cache.get(name)
+        return None if cached is None else cached[1]
+
     def _run_stages(self, context: RunContext, *, defer_shapes: bool = False,
                     until: str | None = None) -> tuple[dict[str, Any], list[str]]:
         """Run (or take from the cache) the method's stages, up to ``until`` if given."""

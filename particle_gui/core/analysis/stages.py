@@ -19,10 +19,12 @@ import numpy as np
 
 from particle_gui.core.io.databar import analysis_rows, detect_data_bar
 from particle_gui.core.network.dl import predict_probabilities
+from particle_gui.core.network.dl_adapt import decoded
 from particle_gui.core.statistics.distributions import miles_lantuejoul_weights
 from particle_gui.core.network.dl_segment import probability_mask, split_probabilities
 from particle_gui.core.analysis.edges import with_half_maximum_sizes
 from particle_gui.core.analysis.measure import add_calibrated_columns, add_confidence_column, measure_particles
+from particle_gui.core.analysis.suspects import add_suspect_columns
 from particle_gui.core.analysis.outliers import replace_outlier_pixels
 from particle_gui.core.analysis.preprocess import preprocess
 from particle_gui.core.io.scalebar import detect_scale_bar
@@ -92,8 +94,9 @@ def _region(c: RunContext):
 
 def _inference(c: RunContext):
     report = None if c.progress is None else (lambda done, total: c.progress("inference", done, total))
+    layers = decoded(c.params.dl.adapted_layers) if c.params.dl.adapted_layers else None
     return predict_probabilities(c.out["region"].grey, expected_diameter_px=c.params.dl.expected_diameter_px,
-                                 progress=report, should_cancel=c.should_cancel)
+                                 progress=report, should_cancel=c.should_cancel, layers=layers)
 
 
 def _threshold(c: RunContext):
@@ -181,7 +184,8 @@ def _measure(c: RunContext):
                               intensity_offset=c.image.intensity_offset, intensity_scale=c.image.intensity_scale)
     if c.params.edge.half_maximum_sizes:
         table = with_half_maximum_sizes(table, grey, labels)
-    return add_confidence_column(table, labels, c.out["threshold"].certainty)
+    table = add_confidence_column(table, labels, c.out["threshold"].certainty)
+    return add_suspect_columns(table, method=c.params.method)
 
 
 def _shapes(c: RunContext):
@@ -236,7 +240,8 @@ TABLES: dict[str, tuple[Stage, ...]] = {
     ),
     "dl": (
         _REGION, _PREPROCESS,
-        Stage("inference", lambda c: c.params.dl.expected_diameter_px, _inference, after="region", kind="pass"),
+        Stage("inference", lambda c: (c.params.dl.expected_diameter_px, c.params.dl.adapted_layers), _inference,
+              after="region", kind="pass"),
         Stage("threshold", lambda c: (c.params.method, c.params.dl.probability), _probability_threshold),
         _CLEAN,
         Stage("split", lambda c: (c.params.split, c.params.dl.core_level), _probability_split),

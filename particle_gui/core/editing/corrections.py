@@ -19,6 +19,7 @@ from particle_gui.core.editing.history import DEFAULT_UNDO_STEPS, EDIT_KINDS, Ed
 from particle_gui.core.labels import Box, particle_boxes, union_box
 from particle_gui.core.analysis.edges import RING_PX, with_half_maximum_sizes
 from particle_gui.core.analysis.measure import add_calibrated_columns, add_confidence_column, measure_particles
+from particle_gui.core.analysis.suspects import add_suspect_columns
 from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, add_shape_columns
 from particle_gui.core.statistics.stats import Summary, summarise
@@ -208,6 +209,8 @@ def remeasure(
     fresh = add_calibrated_columns(fresh, result.calibration.pixel_size_nm)
     if "confidence" in table.columns and len(fresh):
         fresh = add_confidence_column(fresh, corrections.labels, result.threshold.certainty)
+    if "suspect" in table.columns and len(fresh):
+        fresh = add_suspect_columns(fresh, method=result.params.method)
     if CLASS_COLUMN in table.columns and len(fresh):
         fresh = _shape_columns(fresh, corrections.labels, grey, corrections.boxes,
                                result.params.summary.classify_shapes)
@@ -215,6 +218,8 @@ def remeasure(
     if parts:
         particles = pd.concat(parts, ignore_index=True).sort_values("id", kind="stable").reset_index(drop=True)
         particles = particles[list(table.columns) + [c for c in particles.columns if c not in table.columns]]
+        if "suspect" in table.columns:  # relative to the image's median size: every particle again
+            particles = add_suspect_columns(particles, method=result.params.method)
     else:
         particles = table.iloc[0:0]
     edge_ids = particles.loc[particles["touches_edge"].astype(bool), "id"].to_numpy(np.int64)

@@ -19,6 +19,7 @@ from particle_gui.core.editing.corrections import table_summary
 from particle_gui.core.labels import lookup, particle_boxes
 from particle_gui.core.analysis.edges import with_half_maximum_sizes
 from particle_gui.core.analysis.measure import add_calibrated_columns, add_confidence_column, measure_particles
+from particle_gui.core.analysis.suspects import add_suspect_columns
 from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.core.analysis.segment import touching_edge_ids
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, add_shape_columns, pending_shape_columns
@@ -126,6 +127,7 @@ def measure_result(
         particles = with_half_maximum_sizes(particles, grey, labels)
     particles = add_calibrated_columns(particles, result.calibration.pixel_size_nm)
     particles = add_confidence_column(particles, labels, result.threshold.certainty)
+    particles = add_suspect_columns(particles, method=result.params.method)
     if result.shapes_pending:  # classified later, with the result's other pending particles
         particles = pending_shape_columns(particles)
     elif CLASS_COLUMN in result.particles.columns:

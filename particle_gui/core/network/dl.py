@@ -139,14 +139,23 @@ class SegmentationModel:
                 "reinstall particle_gui or use the classical method."
             ) from exc
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        if len(inputs) != 1 or len(outputs) != 1 or len(inputs[0].shape) != 4 or outputs[0].shape[-1] != len(self.info.outputs):
+        extra = [o.name for o in outputs[1:]]
+        if (len(inputs) != 1 or len(inputs[0].shape) != 4 or outputs[0].shape[-1] != len(self.info.outputs)
+                or extra not in ([], ["features"])):
             raise ModelError(f"The deep-learning model {self.path} does not have the expected inputs and outputs.")
         self._input, self._output = inputs[0].name, outputs[0].name
+        #: The features the last two layers read (a model that can be fine-tuned: ``dl_adapt``), or None.
+        self.features_output: str | None = "features" if extra else None
 
     def predict(
-        self, image: np.ndarray, *, progress: TileProgress | None = None, should_cancel: Callable[[], bool] | None = None
+        self, image: np.ndarray, *, progress: TileProgress | None = None, should_cancel: Callable[[], bool] | None = None,
+        head: Callable[[np.ndarray], np.ndarray] | None = None, channels: int | None = None,
     ) -> np.ndarray:
-        """Class probabilities (H, W, 3) of a normalised image already at the model's scale, in tiles."""
+        """Class probabilities (H, W, 3) of a normalised image already at the model's scale, in tiles.
+
+        With ``head``, the tiles' ``features`` output goes through ``head`` instead (fine-tuned last
+        layers, or the features themselves), which returns ``channels`` channels per pixel.
+        """
         h, w = image.shape
         multiple = self.info.input_multiple
         tiles_y, tile_h, over_y = _tiling(h, multiple)
@@ -157,7 +166,10 @@ class SegmentationModel:
             ((over_y, tiles_y * core_h - h + over_y), (over_x, tiles_x * core_w - w + over_x)),
             mode="symmetric",
         ).astype(np.float32, copy=False)
-        out = np.empty((tiles_y * core_h, tiles_x * core_w, len(self.info.outputs)), dtype=np.float32)
+        if head is not None and self.features_output is None:
+            raise ModelError(f"The deep-learning model {self.path} has no features output: it cannot be fine-tuned.")
+        channels = len(self.info.outputs) if head is None else int(channels or len(self.info.outputs))
+        out = np.empty((tiles_y * core_h, tiles_x * core_w, channels), dtype=np.float32)
         total, done = tiles_y * tiles_x, 0
         for ty in range(tiles_y):
             for tx in range(tiles_x):
@@ -165,7 +177,10 @@ class SegmentationModel:
                     raise CancelledError("The analysis was cancelled.")
                 y, x = ty * core_h, tx * core_w
                 tile = padded[y : y + tile_h, x : x + tile_w][None, :, :, None]
-                probs = self._session.run([self._output], {self._input: np.ascontiguousarray(tile)})[0][0]
+                if head is None:
+                    probs = self._session.run([self._output], {self._input: np.ascontiguousarray(tile)})[0][0]
+                else:
+                    probs = head(self._session.run([self.features_output], {self._input: np.ascontiguousarray(tile)})[0][0])
                 out[y : y + core_h, x : x + core_w] = probs[over_y : over_y + core_h, over_x : over_x + core_w]
                 done += 1
                 if progress is not None:
@@ -244,6 +259,7 @@ def predict_probabilities(
     model: SegmentationModel | None = None,
     progress: TileProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    layers: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> ProbabilityMaps:
     """Run the network on a grey image at the scale its particles call for (:mod:`dl_probe`).
 
@@ -257,6 +273,9 @@ def predict_probabilities(
         Default: the shipped model.
     progress : callable, optional
         ``progress(tiles_done, tiles_total)`` during each pass of the network.
+    layers : callable, optional
+        Fine-tuned last layers (:class:`~particle_gui.core.network.dl_adapt.LastLayers`) used
+        instead of the shipped ones.
 
     Returns
     -------
@@ -269,7 +288,7 @@ def predict_probabilities(
 
     def run(scale: float) -> np.ndarray:
         small = resize(normalised, scaled_shape(normalised.shape, scale))
-        return model.predict(small, progress=progress, should_cancel=should_cancel)
+        return model.predict(small, progress=progress, should_cancel=should_cancel, head=layers)
 
     if expected_diameter_px > 0:
         scale = _clamped(info.target_diameter_px / expected_diameter_px, warnings)

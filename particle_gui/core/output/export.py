@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "n_particles", "pixel_size_nm", "calibration_source", "d50", "unit",
     "mean", "std", "d10", "d90", "d50_ci_low", "d50_ci_high", "data_bar_rows", "scale_bar_px", "warnings",
-    "calibration_detail", "scale_bar_label", "outlier_pixels", "confidence", "suspect",
+    "calibration_detail", "scale_bar_label", "outlier_pixels", "confidence", "suspect", "suspect_particles",
     "d50_edge_corrected", "d10_area", "d50_area", "d90_area", "d10_volume", "d50_volume", "d90_volume",
     "d32", "d43", "fraction_below_100nm", "fraction_below_100nm_ci_low", "fraction_below_100nm_ci_high",
     "particles_for_5pct_d50", "excluded_at_edge", "excluded_at_data_bar", "excluded_annotations",
@@ -216,6 +216,7 @@ def summary_row(name: str, result: PipelineResult, *, warnings: Iterable[str] | 
         "outlier_pixels": result.outlier_pixels,
         "confidence": result.trust.confidence if result.trust is not None else None,
         "suspect": result.trust.suspect if result.trust is not None else None,
+        "suspect_particles": int(result.particles["suspect"].sum()) if "suspect" in result.particles.columns else None,
         **iso_columns(summary.iso),
         "excluded_at_edge": result.removed.get("edge", 0),
         "excluded_at_data_bar": result.removed.get("data_bar", 0),

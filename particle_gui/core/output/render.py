@@ -27,7 +27,11 @@ EDGE_RGBA = (255, 90, 90, 255)
 FILLED_ALPHA = 150
 SELECTED_FILL_ALPHA = 70
 #: Overlay modes: outlines, particles in random colours, particles coloured by shape class.
-OVERLAY_MODES = ("outline", "filled", "shape")
+OVERLAY_MODES = ("outline", "filled", "shape", "suspects")
+#: Suspect particles (likely wrong: see :mod:`particle_gui.core.analysis.suspects`) in the "suspects" mode.
+SUSPECT_RGBA = (230, 30, 30, 170)
+#: The other particles in that mode: a faint fill, so the suspects stand out.
+TRUSTED_RGBA = (255, 220, 0, 50)
 #: Shape-class colours (Okabe-Ito, distinguishable with common colour-vision deficiencies).
 SHAPE_CLASS_RGB: dict[str, tuple[int, int, int]] = {
     "round": (0, 158, 115),
@@ -121,11 +125,20 @@ def outline_colours(top: int, edge_ids) -> np.ndarray:
     return colours
 
 
+def suspect_ids(result: PipelineResult) -> np.ndarray:
+    """Ids of the result's suspect particles, in increasing order (empty without the column)."""
+    table = result.particles
+    if "suspect" not in table.columns or not len(table):
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(table.loc[table["suspect"].astype(bool), "id"].to_numpy(np.int64))
+
+
 def overlay_colours(result: PipelineResult, *, mode: str, selection: tuple[int, ...] = ()) -> np.ndarray:
     """Colour table (max id + 1, 4) of uint8 for the overlay.
 
     Outlines are yellow, particles in random colours or coloured by shape class; edge particles red
-    (not in shape mode), selected ones blue, background transparent.
+    (not in shape mode); in suspects mode suspect particles red over a faint fill of the others;
+    selected ones blue, background transparent.
     """
     top = int(result.labels.max())
     if mode == "outline":
@@ -136,6 +149,9 @@ def overlay_colours(result: PipelineResult, *, mode: str, selection: tuple[int, 
         colours[edges[edges <= top]] = EDGE_RGBA
     elif mode == "shape":
         colours = _shape_colours(result, top + 1)
+    elif mode == "suspects":
+        colours = np.tile(np.array(TRUSTED_RGBA, dtype=np.uint8), (top + 1, 1))
+        colours[suspect_ids(result)] = SUSPECT_RGBA
     else:
         raise ValueError(f"unknown overlay mode {mode!r}")
     selected = np.array([i for i in selection if 0 < i <= top], dtype=np.int64)

@@ -129,6 +129,8 @@ def build_report(
         The command line, recorded for provenance.
     title : str
         Title of the PDF.
+    provenance : dict, optional
+        Further provenance for ``run.json``, ``comparison.json`` and the PDF (the adapted profile applied).
 
     Returns
     -------
@@ -147,6 +149,7 @@ def build_report(
     if not samples or any(len(paths) == 0 for paths in samples.values()):
         raise ValueError("build_report needs at least one sample, each with at least one image.")
     started = time.perf_counter()
+    extra_provenance = dict(provenance or {})
     out_dir = Path(out_dir)
     _mkdir(out_dir)
     n_images = sum(len(paths) for paths in samples.values())
@@ -171,7 +174,7 @@ def build_report(
             step(f"analysing {name}/{path.name}")
             records.append(analyse_image(name, path, stem, sample_dir, params, should_cancel=should_cancel, **options))
         batch = BatchReport(out_dir=sample_dir, params=params, options=options, command=tuple(command),
-                            outcomes=[r.outcome for r in records], provenance=dict(provenance or {}))
+                            outcomes=[r.outcome for r in records], provenance=extra_provenance)
         batch.finished_at = _now()
         batch.write_records()
         written += [p for r in records for p in r.outcome.outputs]
@@ -191,6 +194,7 @@ def build_report(
         verdicts = ["Only one sample: nothing to compare." if len(pooled) == 1
                     else "No two samples share a unit (nm or px): nothing to compare."]
     provenance = {
+        **extra_provenance,
         "software": "particle-gui",
         "version": particle_gui.__version__,
         "created_at": _now(),

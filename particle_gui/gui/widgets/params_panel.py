@@ -123,6 +123,8 @@ class ParamsPanel(QWidget):
         form = QFormLayout(box)
         stage = getattr(self._shown, group)
         for spec in dataclasses.fields(stage):
+            if spec.metadata.get("hidden"):  # set by other means (the Adapt menu), not a control
+                continue
             control = self._make_control(group, spec)
             label = QLabel(spec.metadata.get("label", spec.name))
             label.setToolTip(spec.metadata.get("help", ""))
