@@ -134,19 +134,22 @@ class ImageCanvas(QWidget):
     def selection(self) -> tuple[int, ...]:
         return self._selection
 
-    def centre_on(self, particle_id: int, *, margin: float = 4.0) -> None:
-        """Show the particle in the middle of the view, with room around it (the zoom is kept if it fits)."""
+    def centre_on(self, particle_id: int, *, margin: float = 4.0, least_px: float = 160.0) -> None:
+        """Zoom to the particle with room around it (``margin`` times its size, at least ``least_px``), inside the image."""
         if self._result is None:
             return
-        rows, cols = np.nonzero(self._result.labels == particle_id)
+        labels = self._result.labels
+        rows, cols = np.nonzero(labels == particle_id)
         if rows.size == 0:
             return
-        h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
-        (x0, x1), (y0, y1) = self._viewbox.viewRange()
-        side_x, side_y = max(x1 - x0, margin * w), max(y1 - y0, margin * h)
-        cx, cy = (cols.min() + cols.max() + 1) / 2, (rows.min() + rows.max() + 1) / 2
-        self._viewbox.setRange(xRange=(cx - side_x / 2, cx + side_x / 2), yRange=(cy - side_y / 2, cy + side_y / 2),
-                               padding=0)
+        side = max(margin * max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1), least_px)
+        centre = []
+        for low, high, extent in ((cols.min(), cols.max() + 1, labels.shape[1]), (rows.min(), rows.max() + 1, labels.shape[0])):
+            middle = (low + high) / 2
+            half = min(side, extent) / 2
+            centre.append(min(max(middle, half), extent - half))  # stay inside the image where it is larger
+        self._viewbox.setRange(xRange=(centre[0] - side / 2, centre[0] + side / 2),
+                               yRange=(centre[1] - side / 2, centre[1] + side / 2), padding=0)
 
     # --- overlay options ---------------------------------------------------------------------
 
