@@ -6,8 +6,8 @@ For each image of a group in turn, its ground truth plays the user's corrected l
 is adapted to it (:func:`particle_gui.core.adapt.adaptation.adapt`, default deadline) and the other
 images of the group are scored before (defaults) and after (the adapted profile). Groups:
 ``ampis`` (the five AMPIS powder images: evaluation only, never tuned on; the adaptation learns
-from one of them, as a user would) and EMPS validation images that look alike (same image size,
-so most likely the same publication). Reported per group: pooled F1@0.5 of the other images and
+from one of them, as a user would) and EMPS validation images that look alike (same image size
+and typical particle size within a factor of ~1.4: likely one publication's series). Reported per group: pooled F1@0.5 of the other images and
 the median of their per-image D50 errors, before and after, and the adaptation's time.
 """
 
@@ -26,6 +26,8 @@ from evaluation import emps
 from particle_gui.core.adapt.adaptation import adapt
 from particle_gui.core.adapt.agreement import agreement, pooled
 from particle_gui.core.adapt.corrected import CorrectedImage
+from particle_gui.core.adapt.matching import drop_edge_instances
+from particle_gui.core.network.dl_scale import typical_diameter
 from particle_gui.core.analysis.pipeline import Pipeline
 from particle_gui.core.params import PipelineParams
 
@@ -36,10 +38,21 @@ def groups() -> dict[str, list]:
     by_size = collections.defaultdict(list)
     for name in emps.load_split()[1]:
         with Image.open(emps.DATA_DIR / "images" / f"{name}.png") as im:
-            by_size[im.size].append(name)
-    for size, names in sorted(by_size.items()):
+            size = im.size
+        typical = typical_diameter(drop_edge_instances(emps.load_pair(name)[1].astype(np.int32)))
+        # Same image size and particles of the same typical size (within a factor of ~1.4): likely one
+        # publication's series at one magnification (EMPS names carry no source).
+        if np.isfinite(typical):
+            by_size[(size, int(np.floor(2 * np.log2(max(typical, 1.0)))))].append(name)
+    mixed = collections.defaultdict(list)  # one image size, particles of any size: a profile must not ruin them
+    for (size, _), names in by_size.items():
+        mixed[size] += names
+    for size, names in sorted(mixed.items()):
         if len(names) >= 3 and size[0] != size[1]:
-            out[f"emps_{size[0]}x{size[1]}"] = [(n, lambda n=n: src.load_emps(n)) for n in names]
+            out[f"emps_{size[0]}x{size[1]}_mixed"] = [(n, lambda n=n: src.load_emps(n)) for n in sorted(names)]
+    for (size, octave), names in sorted(by_size.items()):
+        if len(names) >= 2:
+            out[f"emps_{size[0]}x{size[1]}_d{2 ** (octave / 2):.0f}px"] = [(n, lambda n=n: src.load_emps(n)) for n in names]
     return out
 
 

@@ -56,12 +56,13 @@ def _split_options(typical_px: float, *, dl: bool) -> tuple[Option, ...]:
     return tuple(out)
 
 
-def _cleaning_axes(typical_px: float) -> list[Axis]:
-    typical_area = np.pi / 4.0 * typical_px**2
-    areas = sorted({float(max(4, round(typical_area * f))) for f in (0.01, 0.03, 0.1)} | {30.0})
+def _cleaning_axes() -> list[Axis]:
+    # The smallest particle is learnt relative to each image's typical particle (a fraction of its
+    # area-weighted median area), so that a profile carries over to images at another magnification;
+    # an absolute area learnt on large particles would remove every particle of an image of small ones.
     return [
         Axis("smoothing", tuple((("clean", "opening_radius_px", r),) for r in (0, 1, 2, 3))),
-        Axis("smallest particle", tuple((("clean", "min_area_px", a), ("clean", "min_area_nm2", 0.0)) for a in areas)),
+        Axis("smallest particle", tuple((("clean", "min_area_fraction", f),) for f in (0.0, 0.01, 0.03, 0.1))),
     ]
 
 
@@ -80,7 +81,7 @@ def classical_axes(typical_px: float) -> list[Axis]:
             *((("threshold", "method", "local"), ("threshold", "local_block_px", min(block, 2001)),
                ("threshold", "local_offset", o)) for o in (-0.02, 0.0, 0.02)),
         )),
-        *_cleaning_axes(typical_px),
+        *_cleaning_axes(),
         Axis("split", _split_options(typical_px, dl=False)),
     ]
 
@@ -91,7 +92,7 @@ def dl_axes(typical_px: float) -> list[Axis]:
     return [
         Axis("expected diameter", tuple((("dl", "expected_diameter_px", float(d)),) for d in diameters)),
         Axis("particle probability", tuple((("dl", "probability", p),) for p in (0.3, 0.4, 0.5, 0.6, 0.7))),
-        *_cleaning_axes(typical_px),
+        *_cleaning_axes(),
         Axis("split", _split_options(typical_px, dl=True)),
     ]
 
