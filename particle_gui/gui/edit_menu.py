@@ -180,6 +180,37 @@ class EditMenu(QObject):
             self.window.statusBar().showMessage(f"Session saved: {path}", 5000)
         return ok
 
+    def confirm_quit(self) -> bool:
+        """Before quitting: ask what to do with unsaved corrections; False keeps the window open.
+
+        Save writes each corrected image's session (where it was saved before, else beside the
+        image); Discard forgets them. Either way the recovery files go, so the next start does not
+        say the app closed abnormally.
+        """
+        unsaved = [d for d in self.editor.app.documents.values() if d.unsaved_edits]
+        if not unsaved:
+            return True
+        names = ", ".join(d.path.name for d in unsaved[:5]) + (" ..." if len(unsaved) > 5 else "")
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved corrections",
+                          f"The corrections of {len(unsaved)} image(s) are not saved: {names}.", parent=self.window)
+        box.setInformativeText("Save them as sessions beside the images before quitting?")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Save:
+            for document in unsaved:
+                path = document.session_path or document.path.with_suffix(SESSION_SUFFIX)
+                if not self.editor.save_session(path, document):
+                    return False  # the error was shown; nothing is lost
+            return True
+        for document in unsaved:
+            self.editor.autosaver.clear(document)
+            document.unsaved_edits = False
+        return True
+
     def offer_recovery(self, *, ask: bool = True) -> int:
         """Offer the corrections a crash left in the recovery folder; returns how many were restored."""
         pending = pending_recoveries(self.editor.autosaver.folder)
@@ -188,8 +219,8 @@ class EditMenu(QObject):
         if ask:
             answer = QMessageBox.question(
                 self.window, "Restore corrections",
-                f"particle_gui did not close normally and kept unsaved corrections of {len(pending)} image(s). "
-                "Restore them?")
+                f"Unsaved corrections of {len(pending)} image(s) were kept from an earlier run (particle_gui did "
+                "not close normally). Restore them?")
             if answer != QMessageBox.StandardButton.Yes:
                 for checkpoint in pending:
                     for file in (checkpoint, journal_for(checkpoint)):

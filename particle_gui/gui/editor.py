@@ -254,8 +254,9 @@ class Editor(QObject):
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def save_session(self, path: str | Path) -> bool:
-        document = self.document
+    def save_session(self, path: str | Path, document: ImageDocument | None = None) -> bool:
+        """Save ``document`` (default: the current one) as a session at ``path``; False with a message if not."""
+        document = document or self.document
         if document is None or document.result is None:
             self.app.report_error("There is nothing to save yet: open an image first.")
             return False

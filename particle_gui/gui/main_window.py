@@ -147,7 +147,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.output_menu = OutputMenu(self, file_menu)
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        self.quit_action = self._action("&Quit", self.quit_asking, QKeySequence.StandardKey.Quit)
+        file_menu.addAction(self.quit_action)
 
         image_menu = menu.addMenu("&Image")
         self.next_action = self._action("&Next image", lambda: self.controller.step_image(1), "PgDown")
@@ -336,7 +337,22 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # never lose the session over a settings file
             self.message_bar.show_error(f"Could not save settings: {exc}")
 
+    def quit_asking(self) -> bool:
+        """File > Quit: ask about unsaved corrections, then close; False when the user chose to stay."""
+        self.editor.wait_idle(3000)
+        if not self.edit_menu.confirm_quit():
+            return False
+        self._quit_confirmed = True
+        return self.close()
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        # The user closing the window (its close button) is asked like File > Quit; a close made by
+        # the program (tests, shutdown) keeps unsaved corrections in the recovery folder instead.
+        if event.spontaneous() and not getattr(self, "_quit_confirmed", False):
+            self.editor.wait_idle(3000)
+            if not self.edit_menu.confirm_quit():
+                event.ignore()
+                return
         self.controller.runner.cancel()
         self.editor.wait_idle(3000)
         self.editor.autosaver.close()  # unsaved corrections stay in the recovery folder

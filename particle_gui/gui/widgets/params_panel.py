@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from particle_gui.core.params import METHODS, PipelineParams
+from particle_gui.gui.widgets.wheel_guard import WheelGuard
 
 #: Groups shown, with their titles; ``summary`` settings stay in the JSON presets.
 GROUP_TITLES = {
@@ -95,6 +96,8 @@ class ParamsPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
+        self.scroll_area = scroll
+        WheelGuard(scroll).guard(content)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
