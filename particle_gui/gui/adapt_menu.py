@@ -186,7 +186,8 @@ class AdaptMenu(QObject):
     def _on_save(self) -> None:
         if self.profile is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save adapted profile", "profile.json", "Adapted profile (*.json)")
+        start = str(Path(self.window.output_menu.start_folder()) / "profile.json")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save adapted profile", start, "Adapted profile (*.json)")
         if path:
             try:
                 self.profile.write(path)

@@ -21,8 +21,8 @@ SESSION_FILTER = f"particle_gui sessions (*{SESSION_SUFFIX});;All files (*)"
 
 
 def describe_counts(counts: dict[str, int]) -> str:
-    """The hand edits of each kind in words ("Hand edits: 2 deleted, 1 merged"); empty when there are none."""
-    words = (("delete", "deleted"), ("merge", "merged"), ("split", "split"), ("add", "added"),
+    """The hand edits of each kind in words ("Hand edits: 2 deleted, 2 particles merged"); empty when there are none."""
+    words = (("delete", "deleted"), ("merge", "particles merged"), ("split", "split"), ("add", "added"),
              ("paint", "brush strokes"), ("erase", "eraser strokes"))
     parts = [f"{counts[key]} {word}" for key, word in words if counts.get(key)]
     return "Hand edits: " + ", ".join(parts) if parts else ""

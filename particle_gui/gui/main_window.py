@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         for widget in (self.size_histogram, self.shape_plot, self.summary_panel, self.intensity_histogram,
                        self.particle_table):
             widget.set_result(None)
+        self.intensity_histogram.set_grey_levels(document.image.intensity_offset, document.image.intensity_scale)
         self.count_label.setText("analysing…")
 
     def _on_controller_result_changed(self, result) -> None:

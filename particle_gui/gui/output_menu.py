@@ -39,7 +39,14 @@ class OutputMenu:
         self.report_runner.failed.connect(self._on_report_failed)
 
     def _ask_folder(self, title: str, start: str | None = None) -> str:
-        return QFileDialog.getExistingDirectory(self.window, title, start or self.window.settings.last_directory)
+        return QFileDialog.getExistingDirectory(self.window, title, start or self.start_folder())
+
+    def start_folder(self) -> str:
+        """Where file dialogs open: beside the current image, else the last folder used."""
+        document = self.controller.current
+        if document is not None:
+            return str(document.path.parent)
+        return self.window.settings.last_directory
 
     # --- the current image ---------------------------------------------------------------------
 
@@ -120,7 +127,8 @@ class OutputMenu:
     # --- presets -------------------------------------------------------------------------------
 
     def _on_save_preset_triggered(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save parameters", "params.json", "JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save parameters", str(Path(self.start_folder()) / "params.json"),
+                                              "JSON (*.json)")
         if path:
             self.controller.save_preset(path)
 

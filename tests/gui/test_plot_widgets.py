@@ -448,3 +448,32 @@ def test_plot_export_replaces_the_file_atomically(qtbot, disc_result, tmp_path):
     with pytest.raises(OSError):
         widget.export_image(tmp_path / "missing folder" / "histogram.svg")
     assert not (tmp_path / "missing folder").exists()
+
+
+def test_histogram_shows_feret_length_and_width_with_their_own_percentiles(qtbot, disc_result):
+    widget = _shown(qtbot, SizeHistogramWidget())
+    widget.set_result(disc_result)
+    widget.quantity_combo.setCurrentText("Feret length (max)")
+    feret = disc_result.particles["feret_max"].to_numpy()
+    assert widget.x_label == "Feret length (max) (px)" and widget.bin_counts.sum() == 5
+    assert widget.percentile_values == pytest.approx(tuple(np.percentile(feret, (10, 50, 90))))
+    widget.quantity_combo.setCurrentText("ECD")
+    assert widget.percentile_values == pytest.approx((disc_result.summary.d10, disc_result.summary.d50,
+                                                      disc_result.summary.d90))
+
+
+def test_axes_show_values_as_they_are(qtbot, disc_result):
+    plot = _shown(qtbot, ShapePlotWidget())
+    plot.set_result(disc_result)
+    axis = plot.plot_item.getAxis("left")
+    assert not axis.autoSIPrefix and "x0.001" not in axis.labelString()
+    assert axis.tickStrings([0.5, 0.6], 1.0, 0.1) == ["0.5", "0.6"]
+
+
+def test_intensity_axis_reads_in_the_images_grey_levels(qtbot, disc_result):
+    widget = _shown(qtbot, IntensityHistogramWidget())
+    widget.set_result(disc_result)
+    widget.set_grey_levels(100.0, 4000.0)  # a 16-bit image whose grey levels run 100 .. 4100
+    axis = widget.plot_item.getAxis("bottom")
+    assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5) == ["100", "2100", "4100"]
+    assert axis.labelText == "Grey level (after pre-processing)"

@@ -49,6 +49,7 @@ class ImageCanvas(QWidget):
         # Display levels with their histogram (drag the bounds to change contrast).
         self.levels = pg.HistogramLUTItem(image=self._image_item, gradientPosition="right")
         self.levels.gradient.hide()
+        self.levels.axis.setLabel("Display grey level")
         self._view.addItem(self.levels)
         self._data_bar_item = QGraphicsRectItem()
         self._data_bar_item.setBrush(QBrush(QColor(40, 40, 40, 170)))
@@ -70,6 +71,8 @@ class ImageCanvas(QWidget):
         self._overlay_visible = True
         self._opacity = 0.9
         self._rows_by_id: dict[int, int] = {}
+        #: Image point under the pointer (None until it moves over the canvas).
+        self._hover_at: tuple[float, float] | None = None
         self._view.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._view.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         #: The editing tools (select, delete, merge, split, add, brush...).
@@ -122,6 +125,7 @@ class ImageCanvas(QWidget):
         else:
             self._data_bar_item.setVisible(False)
         self._redraw_overlay()
+        self._describe_hover()
 
     def set_selection(self, ids) -> None:
         selection = tuple(int(i) for i in ids)
@@ -255,13 +259,21 @@ class ImageCanvas(QWidget):
             f"particle {particle_id}: ECD {ecd:.4g} {unit}, circularity {row['circularity']:.3f}, "
             f"Feret ratio {row['feret_ratio']:.2f}, solidity {row['solidity']:.3f}"
             + (" (touches edge)" if bool(row["touches_edge"]) else "")
+            + (f"; suspect: {row['suspect_reason']}" if bool(row.get("suspect", False)) else "")
         )
 
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         if self._image is None:
             return
         point = self._viewbox.mapSceneToView(scene_pos)
-        x, y = point.x(), point.y()
+        self._hover_at = (point.x(), point.y())
+        self._describe_hover()
+
+    def _describe_hover(self) -> None:
+        """The read-out of the point under the pointer, from the result shown now (an edit changes it)."""
+        if self._image is None or self._hover_at is None:
+            return
+        x, y = self._hover_at
         height, width = self._image.shape
         if not (0 <= x < width and 0 <= y < height):
             self.hoverChanged.emit("")

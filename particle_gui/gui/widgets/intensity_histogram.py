@@ -21,6 +21,25 @@ LINE_PEN = pg.mkPen((220, 60, 40), width=2)
 LINE_HOVER_PEN = pg.mkPen((255, 120, 0), width=3)
 
 
+class GreyLevelAxis(pg.AxisItem):
+    """An axis over the 0-1 normalised intensities whose ticks read in the image's grey levels."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._offset, self._scale = 0.0, 1.0
+
+    def set_levels(self, offset: float, scale: float) -> None:
+        self._offset, self._scale = float(offset), float(scale)
+        self.picture = None  # redraw the tick labels
+        self.update()
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        levels = [self._offset + self._scale * v for v in values]
+        span = abs(self._scale * spacing)
+        decimals = 0 if span >= 1 else min(4, int(np.ceil(-np.log10(span))) + 1)
+        return [f"{level:.{decimals}f}" for level in levels]
+
+
 def intensity_counts(image: np.ndarray, *, bins: int = BINS, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Counts of ``bins`` equal bins over [0, 1] of a (regularly subsampled) 2-D image.
 
@@ -54,10 +73,11 @@ class IntensityHistogramWidget(QWidget):
         self._source: tuple[np.ndarray, int] | None = None
 
         self._polarity_label = QLabel()
-        self._plot = pg.PlotWidget(background="w")
+        self._axis = GreyLevelAxis(orientation="bottom")
+        self._plot = pg.PlotWidget(background="w", axisItems={"bottom": self._axis})
         item = self._plot.getPlotItem()
         style_axes(item)
-        item.setLabel("bottom", "Preprocessed intensity")
+        item.setLabel("bottom", "Grey level (after pre-processing)")
         item.setLabel("left", "Pixels")
         item.setXRange(0.0, 1.0, padding=0.02)
         self._curve = pg.PlotDataItem(stepMode="center", fillLevel=0, pen=CURVE_PEN, brush=CURVE_BRUSH)
@@ -113,6 +133,10 @@ class IntensityHistogramWidget(QWidget):
     def threshold_value(self) -> float | None:
         """Where the threshold line is, or None when there is no result."""
         return float(self._line.value()) if self._line.isVisible() else None
+
+    def set_grey_levels(self, offset: float, scale: float) -> None:
+        """Label the axis in the image's own grey levels (``offset + scale * value`` of the 0-1 values)."""
+        self._axis.set_levels(offset, scale)
 
     def set_result(self, result: PipelineResult | None) -> None:
         """Show the intensities and threshold of ``result``; None clears the plot.

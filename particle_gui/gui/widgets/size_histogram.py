@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from particle_gui.core.analysis.pipeline import PipelineResult
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, UNCLASSIFIED, class_order
@@ -39,11 +39,17 @@ LEGEND_COLUMNS = 3
 
 
 def style_axes(plot_item: pg.PlotItem) -> None:
-    """Dark axes and tick labels, readable on the white background."""
+    """Dark axes and tick labels, readable on the white background; values as they are (no "x0.001")."""
     for name in ("left", "bottom", "right"):
         axis = plot_item.getAxis(name)
         axis.setPen(AXIS_PEN)
         axis.setTextPen(AXIS_PEN)
+        axis.enableAutoSIPrefix(False)  # pyqtgraph would print circularity 0.5-0.8 as 500-800 "(x0.001)"
+
+
+#: Sizes the histogram can show: (menu text, column in pixels); rods need their length and width.
+SIZE_QUANTITIES: tuple[tuple[str, str], ...] = (("ECD", "ecd"), ("Feret length (max)", "feret_max"),
+                                               ("Feret width (min)", "feret_min"))
 
 
 def size_column(result: PipelineResult) -> str:
@@ -110,6 +116,11 @@ class SizeHistogramWidget(QWidget):
         self._bins_spin.setToolTip(f"Number of bins; 'auto' uses numpy's rule (at most {MAX_AUTO_BINS}).")
         self._bins_spin.setKeyboardTracking(False)
         self._bins_spin.valueChanged.connect(self._on_bins_spin_value_changed)
+        self._quantity_combo = QComboBox()
+        self._quantity_combo.addItems([text for text, _ in SIZE_QUANTITIES])
+        self._quantity_combo.setToolTip("The size shown: equivalent circular diameter, or Feret length or width "
+                                        "(for rods and plates); the fit and the summary are by ECD")
+        self._quantity_combo.currentIndexChanged.connect(lambda _i: self.set_result(self._result))
         self._by_class_check = QCheckBox("By shape class")
         self._by_class_check.setToolTip("Stack the bars by shape class (colours as in the shape overlay).")
         self._by_class_check.toggled.connect(self._on_by_class_check_toggled)
@@ -120,6 +131,7 @@ class SizeHistogramWidget(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Bins"))
         controls.addWidget(self._bins_spin)
+        controls.addWidget(self._quantity_combo)
         controls.addWidget(self._by_class_check)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
@@ -221,20 +233,34 @@ class SizeHistogramWidget(QWidget):
             self._diameters = np.zeros(0)
             self._ids = np.zeros(0, dtype=np.int64)
             self._classes = np.zeros(0, dtype=object)
-            self._x_label = "ECD"
+            self._x_label = self.quantity_text
         else:
-            column = result.particles[size_column(result)].to_numpy(dtype=np.float64)
+            name = self.quantity_column + ("_nm" if result.calibration.is_calibrated else "")
+            column = result.particles[name].to_numpy(dtype=np.float64)
             keep = np.isfinite(column) & (column > 0)
             self._diameters = column[keep]
             self._ids = result.particles["id"].to_numpy(dtype=np.int64)[keep]
             particles = result.particles
             names = particles[CLASS_COLUMN].fillna(UNCLASSIFIED).astype(str) if CLASS_COLUMN in particles else None
             self._classes = names.to_numpy()[keep] if names is not None else np.zeros(0, dtype=object)
-            self._x_label = f"ECD ({result.calibration.unit})"
+            self._x_label = f"{self.quantity_text} ({result.calibration.unit})"
             for name, line in self._percentile_lines:
                 line.label.setFormat(f"{name} = {{value:.4g}} {result.calibration.unit}")
         self.plot_item.setLabel("bottom", self._x_label)
         self._redraw()
+
+    @property
+    def quantity_combo(self) -> QComboBox:
+        return self._quantity_combo
+
+    @property
+    def quantity_text(self) -> str:
+        return SIZE_QUANTITIES[max(self._quantity_combo.currentIndex(), 0)][0]
+
+    @property
+    def quantity_column(self) -> str:
+        """The pixel column shown (``ecd``, ``feret_max`` or ``feret_min``)."""
+        return SIZE_QUANTITIES[max(self._quantity_combo.currentIndex(), 0)][1]
 
     def set_selection(self, ids: Iterable[int]) -> None:
         """Mark the diameters of the particles ``ids`` with triangles on the x axis."""
@@ -289,9 +315,14 @@ class SizeHistogramWidget(QWidget):
         if stacked:
             self._draw_class_bars(edges)
         self._legend.setVisible(True)
-        self._draw_fit(edges, d.size)
+        ecd = self.quantity_column == "ecd"
+        if ecd:  # the log-normal fit and the summary's percentiles are by ECD
+            self._draw_fit(edges, d.size)
+        else:
+            self._fit_curve.setData([], [])
         self._draw_cumulative(d)
-        for (_, line), value in zip(self._percentile_lines, (summary.d10, summary.d50, summary.d90)):
+        percentiles = (summary.d10, summary.d50, summary.d90) if ecd else tuple(np.percentile(d, (10, 50, 90)))
+        for (_, line), value in zip(self._percentile_lines, percentiles):
             line.setVisible(value is not None)
             if value is not None:
                 line.setValue(value)
