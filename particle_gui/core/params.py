@@ -111,7 +111,7 @@ class CleanParams:
 
     min_area_px: float = _param(30.0, label="Minimum area", minimum=0.0, maximum=1e6, step=1.0, unit="px²")
     min_area_nm2: float = _param(
-        0.0, label="Minimum area (calibrated)", minimum=0.0, maximum=1e12, step=1.0, unit="nm²",
+        0.0, label="Minimum area in nm² (0: the px² value)", minimum=0.0, maximum=1e12, step=1.0, unit="nm²",
         help="Used instead of the pixel value when the image is calibrated and this is above 0.",
     )
     min_area_fraction: float = _param(
@@ -134,7 +134,8 @@ class SplitParams:
         help="neck splits where touching particles meet at a neck narrower than their own width, at any size; "
         "sure_foreground keeps each clump's core; distance_peaks and h_maxima use fixed pixel distances.",
     )
-    min_distance_px: int = _param(5, label="min_distance", minimum=1, maximum=200, step=1, unit="px")
+    min_distance_px: int = _param(5, label="Least distance between centres", minimum=1, maximum=200, step=1, unit="px",
+                                  help="distance_peaks: two particles' centres are at least this far apart.")
     h_maxima_px: float = _param(1.5, label="h-maxima depth", minimum=0.1, maximum=50.0, step=0.1, unit="px")
     neck_depth: float = _param(
         0.25, label="Neck depth", minimum=0.05, maximum=0.9, step=0.01,

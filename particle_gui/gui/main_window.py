@@ -38,6 +38,7 @@ from particle_gui.gui.widgets.message_bar import MessageBar
 from particle_gui.gui.widgets.params_panel import ParamsPanel
 from particle_gui.gui.widgets.particle_table import ParticleTableWidget
 from particle_gui.gui.adapt_menu import AdaptMenu
+from particle_gui.gui.help_menu import HelpMenu
 from particle_gui.gui.widgets.shape_legend import ShapeLegend
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.overlay_action)
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
+        self.help_menu = HelpMenu(self, menu.addMenu("&Help"))
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("toolbar:main")

@@ -43,3 +43,52 @@ def test_file_dialogs_open_beside_the_image_and_the_colour_bar_is_labelled(opene
     window, path = opened
     assert window.output_menu.start_folder() == str(path.parent)
     assert window.canvas.levels.axis.labelText == "Display grey level"
+
+
+def test_every_slider_value_fits_its_box_in_a_narrow_panel(qtbot):
+    from superqt import QLabeledDoubleSlider, QLabeledSlider
+
+    from particle_gui.core.params import PipelineParams
+    from particle_gui.gui.widgets.params_panel import ParamsPanel
+
+    panel = ParamsPanel(PipelineParams().with_value("threshold", "method", "local"))
+    qtbot.addWidget(panel)
+    panel.resize(340, 900)
+    panel.set_pixel_size(7.35)
+    panel.show()
+    qtbot.waitExposed(panel)
+    sliders = [s for s in panel.findChildren(QLabeledDoubleSlider) + panel.findChildren(QLabeledSlider) if s.isVisible()]
+    assert len(sliders) >= 6
+    for slider in sliders:
+        box = slider._label
+        for value in (slider.minimum(), slider.maximum()):
+            slider.setValue(value)
+            assert box.fontMetrics().horizontalAdvance(box.text()) <= box.width() - 4, (slider.objectName(), box.text())
+    assert panel.scroll_area.horizontalScrollBar().maximum() == 0  # nothing cut at the right edge
+    label = panel._rows[("clean", "min_area_px")][0].text()
+    assert label == "Minimum area (px²; 1.62e+03 nm²)"
+
+
+def test_help_menu_guide_shortcuts_and_about(qtbot, window):
+    import re
+
+    from particle_gui.gui.help_menu import GUIDE
+
+    help_menu = window.help_menu
+    guide = help_menu.show_guide()
+    text = guide.browser.toPlainText()
+    assert "The first analysis" in text and "Adapting to your images" in text
+    for image in re.findall(r"\(images/([^)]+)\)", GUIDE.read_text(encoding="utf-8")):
+        assert (GUIDE.parent / "images" / image).is_file(), image
+    shortcuts = help_menu.show_shortcuts().browser.toPlainText()
+    assert "Next suspect particle" in shortcuts and "Adapt to my corrections" in shortcuts
+    about = help_menu.show_about().browser.toPlainText()
+    assert "GPL-3.0" in about and "segmentation.onnx" in about and "EMPS" in about
+
+
+def test_the_guide_explains_every_column_of_the_particle_table(disc_result):
+    from particle_gui.gui.help_menu import GUIDE
+
+    guide = GUIDE.read_text(encoding="utf-8")
+    for column in disc_result.particles.columns:
+        assert f"`{column}`" in guide, column

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -95,6 +95,7 @@ class ParamsPanel(QWidget):
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
         self.scroll_area = scroll
         WheelGuard(scroll).guard(content)
@@ -124,6 +125,8 @@ class ParamsPanel(QWidget):
     def _build_group(self, group: str, title: str) -> QGroupBox:
         box = QGroupBox(title)
         form = QFormLayout(box)
+        # A long label puts its control on the next row, so a narrow panel never cuts the values off.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         stage = getattr(self._shown, group)
         for spec in dataclasses.fields(stage):
             if spec.metadata.get("hidden"):  # set by other means (the Adapt menu), not a control
@@ -152,6 +155,7 @@ class ParamsPanel(QWidget):
             return control
         if isinstance(default, int):
             control = QLabeledSlider(Qt.Orientation.Horizontal)
+            _room_for_values(control, meta["minimum"], min(meta["maximum"], 10_000), 0)
             control.setRange(int(meta["minimum"]), int(min(meta["maximum"], 10_000)))
             control.setSingleStep(int(meta.get("step") or 1))
             control.valueChanged.connect(lambda value, g=group, n=spec.name: self._on_control_changed(g, n, int(value)))
@@ -163,6 +167,7 @@ class ParamsPanel(QWidget):
         control.setRange(float(meta["minimum"]), float(maximum))
         control.setSingleStep(float(meta.get("step") or 0.01))
         control.setDecimals(3 if (meta.get("step") or 1) < 0.01 else 2)
+        _room_for_values(control, meta["minimum"], maximum, control.decimals())
         control.valueChanged.connect(lambda value, g=group, n=spec.name: self._on_control_changed(g, n, float(value)))
         return control
 
@@ -204,11 +209,11 @@ class ParamsPanel(QWidget):
             text = spec.metadata.get("label", name)
             unit = spec.metadata.get("unit", "")
             value = getattr(getattr(self._shown, group), name)
-            if unit == "px" and pixel_size_nm:
-                text += f" ({value * pixel_size_nm:.3g} nm)"
+            if unit == "px" and pixel_size_nm:  # the control is in pixels: say so, and what that is in nm
+                text += f" (px; {value * pixel_size_nm:.3g} nm)"
             elif unit == "px²" and pixel_size_nm:
-                text += f" ({value * pixel_size_nm**2:.3g} nm²)"
-            elif unit:
+                text += f" (px²; {value * pixel_size_nm**2:.3g} nm²)"
+            elif unit and unit not in text:
                 text += f" ({unit})"
             label.setText(text)
 
@@ -229,3 +234,24 @@ class ParamsPanel(QWidget):
             label.setVisible(visible)
             control.setVisible(visible)
 
+
+#: Narrowest a slider may be: below this its row wraps (label above, slider below).
+SLIDER_MIN_WIDTH = 150
+
+
+def _room_for_values(control: QWidget, low: float, high: float, decimals: int) -> None:
+    """Make a labelled slider's value box wide enough for its widest value (no ".000" for "-0.000")."""
+    control.setMinimumWidth(SLIDER_MIN_WIDTH)
+    box = getattr(control, "_label", None)  # superqt's value box (a line edit)
+    if box is None:
+        return
+    widest = max((f"{v:.{decimals}f}" for v in (low, high, -abs(high))), key=len)
+    width = box.fontMetrics().horizontalAdvance(widest + "0") + 16
+    measured = box._get_size  # superqt fixes the box's size from this on every show and range change
+
+    def roomy() -> QSize:
+        size = measured()
+        return QSize(max(width, size.width()), size.height())
+
+    box._get_size = roomy
+    box._update_size()
