@@ -156,6 +156,9 @@ class MainWindow(QMainWindow):
         self.previous_action = self._action("&Previous image", lambda: self.controller.step_image(-1), "PgUp")
         image_menu.addAction(self.next_action)
         image_menu.addAction(self.previous_action)
+        self.cancel_run_action = self._action("&Cancel the analysis", self.cancel_run, "Ctrl+.",
+                                              "Stop the analysis in progress (the network's pass); the last result stays")
+        image_menu.addAction(self.cancel_run_action)
 
         self.calibration_menu = CalibrationMenu(self, menu.addMenu("&Calibrate"))
         self.adapt_menu = AdaptMenu(self, menu.addMenu("&Adapt"))
@@ -201,9 +204,8 @@ class MainWindow(QMainWindow):
         c.calibrationChanged.connect(self._on_controller_calibration_changed)
         c.selectionChanged.connect(self._on_controller_selection_changed)
         c.folderChanged.connect(self.file_list.set_paths)
-        c.busyChanged.connect(self.busy_indicator.setVisible)
-        c.runner.progressed.connect(
-            lambda stage, done, total: self.statusBar().showMessage(f"Deep-learning segmentation: {done}/{total}", 2000))
+        c.busyChanged.connect(self._on_busy_changed)
+        c.runner.progressed.connect(self._on_run_progressed)
         c.errorOccurred.connect(self.message_bar.show_error)
         c.noticeRaised.connect(self._on_notice)
         self.params_panel.valueEdited.connect(c.set_value)
@@ -255,6 +257,22 @@ class MainWindow(QMainWindow):
             warnings += self.controller.current.calibration()[1]
         if not self.message_bar.is_error():
             self.message_bar.show_warnings(list(dict.fromkeys(warnings)))
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.busy_indicator.setRange(0, 0)  # busy until the network reports its tiles
+        self.busy_indicator.setVisible(busy)
+
+    def _on_run_progressed(self, stage: str, done: int, total: int) -> None:
+        """The network's pass: tiles done of the pass, on the bar and in words, with how to stop it."""
+        self.busy_indicator.setRange(0, total)
+        self.busy_indicator.setValue(done)
+        self.statusBar().showMessage(f"Running the network: tile {done} of {total} (Ctrl+. cancels)", 3000)
+
+    def cancel_run(self) -> None:
+        """Image > Cancel the analysis: the run in progress stops at its next tile or stage."""
+        if self.busy_indicator.isVisible():
+            self.controller.runner.cancel()
+            self.statusBar().showMessage("Analysis cancelled; the last result stays.", 5000)
 
     def _on_notice(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)

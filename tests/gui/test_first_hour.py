@@ -92,3 +92,22 @@ def test_the_guide_explains_every_column_of_the_particle_table(disc_result):
     guide = GUIDE.read_text(encoding="utf-8")
     for column in disc_result.particles.columns:
         assert f"`{column}`" in guide, column
+
+
+def test_the_network_shows_its_tiles_and_can_be_cancelled(qtbot, opened):
+    window, _ = opened
+    controller = window.controller
+    before = controller.current.result
+    seen = []
+
+    def on_progress(stage, done, total):
+        seen.append((window.busy_indicator.maximum(), window.busy_indicator.value(), window.statusBar().currentMessage()))
+        window.cancel_run()
+
+    controller.runner.progressed.connect(on_progress)
+    controller.set_method("dl")
+    qtbot.waitUntil(lambda: bool(seen) and not window.busy_indicator.isVisible(), timeout=60_000)
+    total, done, message = seen[0]
+    assert total >= 1 and done >= 1 and message.startswith(f"Running the network: tile {done} of {total}")
+    assert window.statusBar().currentMessage() == "Analysis cancelled; the last result stays."
+    assert controller.current.result is before  # the classical result stays shown
