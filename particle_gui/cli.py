@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("inputs", nargs="+", metavar="INPUT", help="image file or folder of images")
     _add_analysis_options(analyze)
+    _add_scale_options(analyze)
     analyze.set_defaults(subparser=analyze)
     report = commands.add_parser(
         "report",
@@ -70,6 +72,42 @@ def build_parser() -> argparse.ArgumentParser:
     cli_calibrate.add_parser(commands, _length_nm, PROG)
     cli_adapt.add_parser(commands, METHODS)
     return parser
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """``i/N`` (0 <= i < N) for argparse."""
+    try:
+        index, total = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not i/N, e.g. 0/4") from None
+    if not (total >= 1 and 0 <= index < total):
+        raise argparse.ArgumentTypeError(f"{text!r}: want 0 <= i < N")
+    return index, total
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_scale_options(parser: argparse.ArgumentParser) -> None:
+    """``analyze``'s options for many images: workers, resuming, shards, a Dask cluster."""
+    parser.add_argument("--jobs", type=_positive_int, metavar="N", default=os.cpu_count() or 1,
+                        help="images analysed at once, in worker processes (default: the number of cores)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the images already done in --out with the same parameters, options, models and "
+                        "version (records/<stem>.json); summary.csv is rebuilt from all of them")
+    parser.add_argument("--shard", type=_shard, metavar="i/N",
+                        help="analyse only every N-th image from the i-th (sorted), for job arrays; gather the shards "
+                        "with a last run with --resume and no --shard")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the images on the Dask cluster at ADDRESS (needs the 'dask' extra: "
+                        "pip install 'particle_gui[dask]'); --out must be reachable from its workers")
 
 
 def _pixels(text: str) -> float:
@@ -241,15 +279,21 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
             bar.set_postfix_str(outcome.path.name, refresh=False)
             bar.update(done - bar.n)
 
+        client = _dask_client(args)
         try:
             report = run_batch(
                 paths, out_dir, params,
                 pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm, profiles=_profiles(args),
                 command=[PROG, *argv], progress=progress, provenance=getattr(args, "provenance", None),
+                jobs=args.jobs, resume=args.resume, shard=args.shard,
+                executor=client.get_executor() if client is not None else None,
             )
         except ExportError as exc:
             bar.write(f"{PROG}: {exc}", file=sys.stderr)
             return EXIT_FAILED
+        finally:
+            if client is not None:
+                client.close()
     analysed = len(report.outcomes) - report.failed
     print(
         f"{PROG}: {analysed} of {len(paths)} image(s) analysed, {report.failed} failed; "
@@ -257,6 +301,20 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _dask_client(args: argparse.Namespace):
+    """A client of ``--scheduler``'s cluster, or None; a usage error without Dask or the cluster."""
+    if not args.scheduler:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        args.subparser.error("--scheduler needs Dask: pip install 'particle_gui[dask]' (dask and distributed)")
+    try:
+        return Client(args.scheduler, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        args.subparser.error(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}")
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:

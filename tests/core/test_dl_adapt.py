@@ -78,3 +78,14 @@ def test_adapting_the_network_fine_tunes_it_and_agrees_better():
     other = LoadedImage(path=None, original=held[0], grey=held[0], intensity_offset=0.0, intensity_scale=1.0,
                         metadata_calibration=None)
     assert agreement(held[1], Pipeline(other).labels(profile.params)).f1 >= agreement(held[1], Pipeline(other).labels(start)).f1
+
+
+def test_a_profile_learnt_at_another_magnification_is_flagged():
+    grey, truth = touching_pairs(5)  # 24 px discs
+    image = LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
+                        metadata_calibration=None)
+    learnt_on_large = PipelineParams(method="dl").with_value("dl", "expected_diameter_px", 240.0)
+    result = Pipeline(image).run(learnt_on_large)
+    assert any("The network was run for particles of 240 px" in w for w in result.warnings)
+    right = Pipeline(image).run(PipelineParams(method="dl").with_value("dl", "expected_diameter_px", 24.0))
+    assert not any("The network was run for particles" in w for w in right.warnings)

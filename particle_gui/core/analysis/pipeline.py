@@ -293,6 +293,8 @@ def _result(context: RunContext, calibration: Calibration, ran: tuple[str, ...])
     warnings.extend([shape_warning] if shape_warning else [])
     large = large_particle_warning(table_px["area"].to_numpy(), (rows - top) * image.shape[1])
     warnings.extend([large] if large else [])
+    scale = expected_size_warning(params, table_px["ecd"].to_numpy())
+    warnings.extend([scale] if scale else [])
     trust = assess(particles, warnings, method=params.method)
     warnings.extend([trust.warning()] if trust.reasons else [])
     return PipelineResult(
@@ -302,6 +304,36 @@ def _result(context: RunContext, calibration: Calibration, ran: tuple[str, ...])
         filtered=out["clean"].losses, reliable_min_ecd_px=reliable_min_ecd_px(params.clean, context.pixel_size),
         particles=particles, summary=summary, warnings=tuple(warnings), stages_run=ran,
     )
+
+
+#: A network run for an expected diameter that the particles found miss by more than this factor is doubtful.
+EXPECTED_SIZE_FACTOR = 2.0
+
+
+def expected_size_warning(params: PipelineParams, ecd_px: np.ndarray) -> str | None:
+    """A warning when the network ran for an expected diameter far from the particles it found.
+
+    A set expected diameter (typed, or learnt by an adapted profile from other images) scales the
+    image for the network; on images at another magnification it can make every particle too small
+    or too large to be found.
+
+    >>> p = PipelineParams(method="dl").with_value("dl", "expected_diameter_px", 100.0)
+    >>> expected_size_warning(p, np.array([20.0, 22.0, 25.0])) is not None
+    True
+    >>> expected_size_warning(p, np.array([90.0, 110.0])) is None
+    True
+    """
+    expected = params.dl.expected_diameter_px
+    if params.method != "dl" or not expected:
+        return None
+    found = float(np.median(ecd_px)) if len(ecd_px) else float("nan")
+    if np.isfinite(found) and 1 / EXPECTED_SIZE_FACTOR <= found / expected <= EXPECTED_SIZE_FACTOR:
+        return None
+    what = (f"the particles found have a median of {found:.3g} px, more than {EXPECTED_SIZE_FACTOR:g}x off"
+            if np.isfinite(found) else "it found none")
+    return (f"The network was run for particles of {expected:.3g} px (the expected diameter, typed or from an adapted "
+            f"profile) but {what}: this image may be at another magnification. Set the expected diameter to 0 "
+            "(estimate it), or adapt to images like this one.")
 
 
 def complete_shapes(

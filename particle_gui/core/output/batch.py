@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import particle_gui
-from particle_gui.core.output import export
+from particle_gui.core.output import export, parallel
 from particle_gui.core.io.calibration import Calibration, resolve_calibration
 from particle_gui.core.errors import CalibrationError, CancelledError, ParticleGuiError
 from particle_gui.core.io.loading import LoadedImage, file_sha256, load_image
@@ -308,10 +308,15 @@ def run_batch(
     progress: BatchProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
     provenance: dict[str, Any] | None = None,
+    jobs: int = 1,
+    resume: bool = False,
+    shard: tuple[int, int] | None = None,
+    executor: Any = None,
 ) -> BatchReport:
     """Analyse every image into ``out_dir``, with ``summary.csv`` and ``run.json``.
 
-    Both records are rewritten after each image, so an interrupted batch keeps what it did.
+    Both records are rewritten after each image, so an interrupted batch keeps what it did; each
+    image also leaves ``records/<stem>.json`` (see :mod:`particle_gui.core.output.parallel`).
 
     Parameters
     ----------
@@ -323,11 +328,19 @@ def run_batch(
         The command line, recorded in ``run.json``.
     progress : callable, optional
         See :data:`BatchProgress`.
+    should_cancel : callable, optional
+        Checked before each image (and at each pipeline stage when run here); the batch then
+        stops, with ``cancelled`` set and the images in progress left out.
     provenance : dict, optional
         Further entries for ``run.json`` (the adapted profile the params came from).
-    should_cancel : callable, optional
-        Checked before each image and at each pipeline stage; the batch then stops, with
-        ``cancelled`` set and the image in progress left out.
+    jobs : int
+        Worker processes (1: here, one image after another).
+    resume : bool
+        Keep the images done before with the same parameters, options, models and version.
+    shard : (int, int), optional
+        ``(i, n)``: only every n-th image from the i-th.
+    executor : concurrent.futures.Executor, optional
+        Where to run the images instead of new worker processes (a Dask cluster's executor).
 
     Returns
     -------
@@ -341,20 +354,41 @@ def run_batch(
     options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
     report = BatchReport(out_dir=Path(out_dir), params=params, options=options, command=tuple(command),
                          provenance=dict(provenance or {}))
+    stems = unique_stems(paths)
+    chosen = parallel.shard_indices(len(paths), shard)
+    key = parallel.run_key(params, recorded_options(options))
+    done: dict[int, ImageOutcome] = {}
+    if resume:
+        for i in chosen:
+            outcome = parallel.resumed_outcome(report.out_dir, paths[i], stems[i], key, ImageOutcome)
+            if outcome is not None:
+                done[i] = outcome
+    todo = [i for i in chosen if i not in done]
     if progress is not None:
-        progress(0, len(paths), None)
-    for path, stem in zip(paths, unique_stems(paths)):
-        try:
-            if should_cancel is not None and should_cancel():
-                raise CancelledError("The batch was cancelled.")
-            outcome = process_image(path, stem, report.out_dir, params, should_cancel=should_cancel, **options)
-        except CancelledError:
-            report.cancelled = True
-            break
-        report.outcomes.append(outcome)
+        progress(len(done), len(chosen), None)
+
+    def finish(i: int, outcome: ImageOutcome) -> None:
+        done[i] = outcome
+        parallel.write_record(report.out_dir, outcome, key)
+        report.outcomes = [done[j] for j in sorted(done)]
         report.write_records()
         if progress is not None:
-            progress(len(report.outcomes), len(paths), outcome)
+            progress(len(done), len(chosen), outcome)
+
+    try:
+        if executor is None and min(jobs, len(todo)) <= 1:
+            for i in todo:
+                if should_cancel is not None and should_cancel():
+                    raise CancelledError("The batch was cancelled.")
+                finish(i, process_image(paths[i], stems[i], report.out_dir, params, should_cancel=should_cancel,
+                                        **options))
+        else:
+            parallel.run_elsewhere(functools.partial(process_image, **options), [(i, (paths[i], stems[i], report.out_dir, params)) for i in todo],
+                                   jobs, executor, should_cancel, finish,
+                                   lambda i, reason: failed_outcome(paths[i], stems[i], reason))
+    except CancelledError:
+        report.cancelled = True
+    report.outcomes = [done[j] for j in sorted(done)]
     report.finished_at = _now()
     report.write_records()
     return report

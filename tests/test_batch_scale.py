@@ -1,0 +1,100 @@
+"""Batches on every core, resumed, sharded, on a Dask cluster: the same files whatever the way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from particle_gui.cli import main
+from particle_gui.core.output.batch import SUMMARY_NAME, run_batch
+from particle_gui.core.output.parallel import RECORDS_DIR
+from particle_gui.core.params import PipelineParams
+from synthetic.known_shapes import touching_pairs
+
+N_IMAGES = 6
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("images")
+    for seed in range(N_IMAGES):
+        grey, _ = touching_pairs(seed)
+        Image.fromarray((grey * 255).round().astype(np.uint8)).save(folder / f"img{seed}.png")
+    return folder
+
+
+def _digests(out_dir) -> dict[str, str]:
+    """SHA-256 of every per-image output (records and run.json carry times and paths: left out)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out_dir.iterdir())
+            if p.is_file() and p.name != "run.json"}
+
+
+def _paths(folder):
+    return sorted(folder.glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def one_job(folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("jobs1")
+    report = run_batch(_paths(folder), out, PipelineParams(), jobs=1)
+    assert report.failed == 0 and len(report.outcomes) == N_IMAGES
+    return out
+
+
+def test_two_workers_write_the_same_files_byte_for_byte(folder, one_job, tmp_path):
+    seen = []
+    report = run_batch(_paths(folder), tmp_path, PipelineParams(), jobs=2,
+                       progress=lambda done, total, outcome: seen.append((done, total)))
+    assert report.failed == 0 and [o.path for o in report.outcomes] == _paths(folder)  # input order
+    assert seen == [(i, N_IMAGES) for i in range(N_IMAGES + 1)]  # progress per image
+    assert _digests(tmp_path) == _digests(one_job)
+    assert len(list((tmp_path / RECORDS_DIR).glob("*.json"))) == N_IMAGES
+
+
+def test_resume_redoes_only_what_is_missing_or_changed(folder, one_job, tmp_path):
+    stopped = []
+    report = run_batch(_paths(folder), tmp_path, PipelineParams(), jobs=1,
+                       should_cancel=lambda: len(stopped) >= 3,
+                       progress=lambda done, total, outcome: outcome is not None and stopped.append(outcome.stem))
+    assert report.cancelled and len(report.outcomes) == 3  # as if killed after three images
+    redone = []
+    report = run_batch(_paths(folder), tmp_path, PipelineParams(), jobs=2, resume=True,
+                       progress=lambda done, total, outcome: outcome is not None and redone.append(outcome.stem))
+    assert sorted(redone) == [f"img{i}" for i in range(3, N_IMAGES)] and len(report.outcomes) == N_IMAGES
+    assert _digests(tmp_path) == _digests(one_job)  # summary.csv rebuilt from every image's record
+    again = []
+    run_batch(_paths(folder), tmp_path, PipelineParams().with_value("clean", "min_area_px", 40), resume=True,
+              progress=lambda done, total, outcome: outcome is not None and again.append(outcome.stem))
+    assert len(again) == N_IMAGES  # other parameters: nothing is kept
+
+
+def test_shards_then_a_resume_gather_one_summary(folder, one_job, tmp_path):
+    for shard in ((0, 2), (1, 2)):
+        report = run_batch(_paths(folder), tmp_path, PipelineParams(), shard=shard)
+        assert [o.stem for o in report.outcomes] == [f"img{i}" for i in range(shard[0], N_IMAGES, 2)]
+    redone = []
+    run_batch(_paths(folder), tmp_path, PipelineParams(), resume=True,
+              progress=lambda done, total, outcome: outcome is not None and redone.append(outcome.stem))
+    assert redone == [] and _digests(tmp_path) == _digests(one_job)
+
+
+def test_command_line_jobs_resume_shard(folder, one_job, tmp_path, capsys):
+    assert main(["analyze", str(folder), "--out", str(tmp_path), "--jobs", "2", "--shard", "1/3"]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*_labels.tif")) == ["img1_labels.tif", "img4_labels.tif"]
+    assert main(["analyze", str(folder), "--out", str(tmp_path), "--jobs", "2", "--resume"]) == 0
+    assert _digests(tmp_path) == _digests(one_job)
+    assert json.loads((tmp_path / "run.json").read_text())["command_line"][-1] == "--resume"
+    for bad in (["--shard", "3/3"], ["--shard", "x"], ["--jobs", "0"]):
+        assert main(["analyze", str(folder), "--out", str(tmp_path), *bad]) == 2
+
+
+def test_a_local_dask_cluster_writes_the_same_files(folder, one_job, tmp_path):
+    import distributed  # the [test] extra installs it
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main(["analyze", str(folder), "--out", str(tmp_path), "--scheduler", cluster.scheduler_address]) == 0
+    assert _digests(tmp_path) == _digests(one_job)
+    assert (tmp_path / SUMMARY_NAME).read_text().count("\n") == N_IMAGES + 1
