@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -98,3 +101,34 @@ def test_a_local_dask_cluster_writes_the_same_files(folder, one_job, tmp_path):
         assert main(["analyze", str(folder), "--out", str(tmp_path), "--scheduler", cluster.scheduler_address]) == 0
     assert _digests(tmp_path) == _digests(one_job)
     assert (tmp_path / SUMMARY_NAME).read_text().count("\n") == N_IMAGES + 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_killed_run_resumes_with_only_the_unfinished_images(tmp_path):
+    folder = tmp_path / "many"  # enough images that the kill surely lands in the middle
+    folder.mkdir()
+    for seed in range(24):
+        grey, _ = touching_pairs(seed % N_IMAGES)
+        Image.fromarray((grey * 255).round().astype(np.uint8)).save(folder / f"img{seed:02d}.png")
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    run_batch(_paths(folder), reference, PipelineParams())
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "particle_gui", "analyze", str(folder), "--out", str(out), "--jobs", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / RECORDS_DIR).glob("*.json")) if (out / RECORDS_DIR).is_dir() else []) < 2:
+            assert process.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.02)
+    finally:
+        process.kill()
+        process.wait()
+    kept = {p.stem: p.stat().st_mtime_ns for p in (out / RECORDS_DIR).glob("*.json")}
+    assert 2 <= len(kept) < 24
+    redone = []
+    report = run_batch(_paths(folder), out, PipelineParams(), resume=True,
+                       progress=lambda done, total, outcome: outcome is not None and redone.append(outcome.stem))
+    assert sorted(redone) == sorted({p.stem for p in _paths(folder)} - set(kept)) and report.failed == 0
+    assert all((out / RECORDS_DIR / f"{stem}.json").stat().st_mtime_ns == mtime for stem, mtime in kept.items())
+    assert _digests(out) == _digests(reference)
