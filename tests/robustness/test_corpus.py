@@ -66,15 +66,16 @@ def test_cli(corpus, name, tmp_path, capsys):
         assert_words(row["warnings"], case.expect.warning)
         stem = short_stem(path.stem)
         assert sorted(p.name for p in out.iterdir()) == sorted(
-            [f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES] + ["run.json", "summary.csv"]
+            [f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES] + ["records", "run.json", "summary.csv"]
         )
+        assert [p.name for p in (out / "records").iterdir()] == [f"{stem}.json"]
     else:
         assert code == 1
         assert row["status"].startswith("failed: ")
         assert_words(row["status"], case.expect.error)
         (line,) = [line for line in err.splitlines() if "failed" in line and "image(s) analysed" not in line]
         assert_clear(line, path)
-        assert sorted(p.name for p in out.iterdir()) == ["run.json", "summary.csv"]  # no partial outputs
+        assert sorted(p.name for p in out.iterdir()) == ["records", "run.json", "summary.csv"]  # no partial outputs
 
 
 def test_cli_subprocess_on_the_whole_corpus(corpus, tmp_path):

@@ -130,7 +130,8 @@ def test_a_full_disk_fails_the_images_cleanly_and_keeps_the_records(images, tmp_
         assert row["status"].startswith(f"failed: Cannot write {out / (image.stem + '_overlay.png')}: "
                                         "the file is larger than this disk or account allows")
         assert f"{image}: failed: Cannot write" in process.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "summary.csv"]  # no partial or temporary files
+    assert sorted(p.name for p in out.iterdir()) == ["records", "run.json", "summary.csv"]  # no partial or temporary files
+    assert not list((out / "records").glob(".*.tmp"))
 
 
 @posix_only

@@ -369,9 +369,9 @@ def run_batch(
 
     def finish(i: int, outcome: ImageOutcome) -> None:
         done[i] = outcome
-        parallel.write_record(report.out_dir, outcome, key)
         report.outcomes = [done[j] for j in sorted(done)]
-        report.write_records()
+        report.write_records()  # summary.csv and run.json first: they are what a full disk must not lose
+        parallel.write_record(report.out_dir, outcome, key)
         if progress is not None:
             progress(len(done), len(chosen), outcome)
 

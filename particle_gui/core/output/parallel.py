@@ -119,8 +119,9 @@ def make_pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
 
 def stop_pool(executor: concurrent.futures.Executor) -> None:
     """Cancel what has not started and end the workers now (a Ctrl+C or a cancel)."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())  # before shutdown forgets them
     executor.shutdown(wait=False, cancel_futures=True)
-    for process in list(getattr(executor, "_processes", {}).values() or []):
+    for process in processes:
         process.terminate()
 
 
