@@ -16,12 +16,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 from superqt.utils import create_worker
 
-from particle_gui.core.adapt.adaptation import adapt
 from particle_gui.core.adapt.corrected import CorrectedImage, CorrectionsError, from_session
 from particle_gui.core.adapt.profile import AdaptedProfile, ProfileError, load_profile
 from particle_gui.core.editing.session import SESSION_SUFFIX, SessionError
 from particle_gui.core.errors import CancelledError
 from particle_gui.core.output.render import suspect_ids
+from particle_gui.desktop.adapt_process import adapt_in_process
 from particle_gui.desktop.logs import describe_exception
 
 
@@ -110,7 +110,8 @@ class AdaptMenu(QObject):
         self._dialog.setWindowModality(Qt.WindowModality.NonModal)
         self._dialog.canceled.connect(self.cancel)
         self._dialog.show()
-        worker = create_worker(adapt, corrected, start, progress=self.progressed.emit,
+        # In its own process: the search's SciPy calls hold Python's lock and would stall the window.
+        worker = create_worker(adapt_in_process, corrected, start, progress=self.progressed.emit,
                                should_cancel=lambda: self._cancelled, _ignore_errors=True)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
