@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("folder", type=Path, metavar="FOLDER", help="folder of sample sub-folders (or of images)")
     _add_analysis_options(report)
+    report.add_argument("--jobs", type=_positive_int, metavar="N", default=os.cpu_count() or 1,
+                        help="images analysed at once, in worker processes (default: the number of cores)")
     report.set_defaults(subparser=report)
     cli_calibrate.add_parser(commands, _length_nm, PROG)
     cli_adapt.add_parser(commands, METHODS)
@@ -361,6 +363,7 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
                 samples, out_dir, params,
                 pixel_size_nm=args.pixel_size_nm, scale_bar_nm=args.scale_bar_nm, profiles=_profiles(args),
                 progress=progress, command=[PROG, *argv], provenance=getattr(args, "provenance", None),
+                jobs=args.jobs,
             )
         except ExportError as exc:
             bar.write(f"{PROG}: {exc}", file=sys.stderr)

@@ -132,3 +132,15 @@ def test_a_killed_run_resumes_with_only_the_unfinished_images(tmp_path):
     assert sorted(redone) == sorted({p.stem for p in _paths(folder)} - set(kept)) and report.failed == 0
     assert all((out / RECORDS_DIR / f"{stem}.json").stat().st_mtime_ns == mtime for stem, mtime in kept.items())
     assert _digests(out) == _digests(reference)
+
+
+def test_a_report_with_two_workers_writes_the_same_images_and_verdicts(folder, tmp_path):
+    from particle_gui.core.output.report import build_report
+
+    paths = _paths(folder)
+    samples = {"A": paths[:3], "B": paths[3:]}
+    one = build_report(samples, tmp_path / "one", PipelineParams(), jobs=1)
+    two = build_report(samples, tmp_path / "two", PipelineParams(), jobs=2)
+    assert two.verdicts == one.verdicts and not two.failed
+    for sample in ("A", "B"):
+        assert _digests(tmp_path / "two" / sample) == _digests(tmp_path / "one" / sample)

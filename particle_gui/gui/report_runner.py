@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -59,6 +60,7 @@ class ReportRunner(QObject):
                 progress=self.progressed.emit,
                 should_cancel=lambda: self._cancelled,
                 command=("particle-gui (window)", "report", str(folder)),
+                jobs=os.cpu_count() or 1,  # worker processes: the window's own process stays free
             )
 
         # _ignore_errors: errors go to the handler below only; by default superqt also re-raises

@@ -9,6 +9,7 @@ sample) and ``comparison.json``. A failed image is listed in the report and neve
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import platform
@@ -24,8 +25,8 @@ from typing import Any
 import pandas as pd
 
 import particle_gui
-from particle_gui.core.output import export
-from particle_gui.core.output.batch import RECORDED_PACKAGES, BatchReport, recorded_options
+from particle_gui.core.output import export, parallel
+from particle_gui.core.output.batch import RECORDED_PACKAGES, BatchReport, failed_outcome, recorded_options
 from particle_gui.core.output.inputs import unique_stems
 from particle_gui.core.statistics.compare import GroupComparison, comparisons_for, json_safe, stability_warning
 from particle_gui.core.errors import CancelledError, ExportError
@@ -107,6 +108,7 @@ def build_report(
     command: Sequence[str] = (),
     title: str = DEFAULT_TITLE,
     provenance: dict[str, Any] | None = None,
+    jobs: int = 1,
 ) -> ReportResult:
     """Analyse the samples' images, compare the samples and write the report files.
 
@@ -131,6 +133,8 @@ def build_report(
         Title of the PDF.
     provenance : dict, optional
         Further provenance for ``run.json``, ``comparison.json`` and the PDF (the adapted profile applied).
+    jobs : int
+        Images analysed at once in worker processes (1: here, one after another).
 
     Returns
     -------
@@ -166,13 +170,15 @@ def build_report(
 
     options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
     pooled, written = [], []
+    tasks = []  # (sample name, path, stem, sample folder), in report order
+    for (name, paths), folder in zip(samples.items(), folder_names(samples)):
+        _mkdir(out_dir / folder)
+        tasks += [(name, path, stem, out_dir / folder)
+                  for path, stem in zip(map(Path, paths), unique_stems([Path(p) for p in paths]))]
+    analysed = _analyse_all(tasks, params, options, jobs, should_cancel, step)
     for (name, paths), folder in zip(samples.items(), folder_names(samples)):
         sample_dir = out_dir / folder
-        _mkdir(sample_dir)
-        records = []
-        for path, stem in zip(map(Path, paths), unique_stems([Path(p) for p in paths])):
-            step(f"analysing {name}/{path.name}")
-            records.append(analyse_image(name, path, stem, sample_dir, params, should_cancel=should_cancel, **options))
+        records = [analysed[i] for i, task in enumerate(tasks) if task[0] == name]
         batch = BatchReport(out_dir=sample_dir, params=params, options=options, command=tuple(command),
                             outcomes=[r.outcome for r in records], provenance=extra_provenance)
         batch.finished_at = _now()
@@ -312,3 +318,25 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _analyse_all(tasks, params, options, jobs, should_cancel, step) -> dict[int, Any]:
+    """Every task's :class:`ImageRecord` by index: here one after another, or in ``jobs`` worker processes."""
+    analysed: dict[int, Any] = {}
+    if min(jobs, len(tasks)) <= 1:
+        for i, (name, path, stem, folder) in enumerate(tasks):
+            step(f"analysing {name}/{path.name}")
+            analysed[i] = analyse_image(name, path, stem, folder, params, should_cancel=should_cancel, **options)
+        return analysed
+
+    def finish(i: int, record) -> None:
+        analysed[i] = record
+        step(f"analysed {tasks[i][0]}/{tasks[i][1].name}")
+
+    def failed(i: int, reason: str):
+        name, path, stem, _ = tasks[i]
+        return ImageRecord(sample=name, outcome=failed_outcome(path, stem, reason))
+
+    items = [(i, (name, path, stem, folder, params)) for i, (name, path, stem, folder) in enumerate(tasks)]
+    parallel.run_elsewhere(functools.partial(analyse_image, **options), items, jobs, None, should_cancel, finish, failed)
+    return analysed
