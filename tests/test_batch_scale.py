@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -144,3 +145,35 @@ def test_a_report_with_two_workers_writes_the_same_images_and_verdicts(folder, t
     assert two.verdicts == one.verdicts and not two.failed
     for sample in ("A", "B"):
         assert _digests(tmp_path / "two" / sample) == _digests(tmp_path / "one" / sample)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a process group is POSIX")
+def test_ctrl_c_stops_the_workers_and_keeps_what_finished(tmp_path):
+    import signal
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for seed in range(24):
+        grey, _ = touching_pairs(seed % N_IMAGES)
+        Image.fromarray((grey * 255).round().astype(np.uint8)).save(folder / f"img{seed:02d}.png")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "particle_gui", "analyze", str(folder), "--out", str(out), "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list((out / RECORDS_DIR).glob("*.json")) if (out / RECORDS_DIR).is_dir() else []) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "the run ended before Ctrl+C"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole group on Ctrl+C
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert b"interrupted" in err and b"Traceback" not in err
+    finished = {p.stem for p in (out / RECORDS_DIR).glob("*.json")}
+    assert 2 <= len(finished) < 24
+    assert {p.name.removesuffix("_labels.tif") for p in out.glob("*_labels.tif")} >= finished
+    def survivors() -> list[str]:
+        return subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+
+    deadline = time.monotonic() + 15  # multiprocessing's resource tracker leaves a moment after its parent
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors() == []  # no worker left behind
