@@ -132,3 +132,15 @@ def test_settings_that_cannot_be_saved_raise_the_engine_error(tmp_path, monkeypa
     monkeypatch.setenv("PARTICLE_GUI_CONFIG_DIR", str(blocker / "config"))
     with pytest.raises(ExportError, match="Cannot create the settings folder"):
         Settings().save()
+
+
+def test_temporaries_of_a_killed_writer_are_removed_and_nothing_else(tmp_path):
+    from particle_gui.core.output.export import remove_temporaries
+
+    (tmp_path / "records").mkdir()
+    left = [tmp_path / ".image_1_labels.tif.2c6214b295d8.tmp", tmp_path / "records" / ".img.json.0123456789ab.tmp"]
+    kept = [tmp_path / ".notes.tmp", tmp_path / "x.0123456789ab.tmp", tmp_path / "image_1_labels.tif"]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    assert remove_temporaries(tmp_path) == 2
+    assert not any(p.exists() for p in left) and all(p.exists() for p in kept)

@@ -385,7 +385,7 @@ def run_batch(
         else:
             parallel.run_elsewhere(functools.partial(process_image, **options), [(i, (paths[i], stems[i], report.out_dir, params)) for i in todo],
                                    jobs, executor, should_cancel, finish,
-                                   lambda i, reason: failed_outcome(paths[i], stems[i], reason))
+                                   lambda i, reason: failed_outcome(paths[i], stems[i], reason), [report.out_dir])
     except CancelledError:
         report.cancelled = True
     report.outcomes = [done[j] for j in sorted(done)]

@@ -12,6 +12,7 @@ import csv
 import errno
 import io
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -69,6 +70,24 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             with contextlib.suppress(OSError):
                 temporary.unlink()
         raise ExportError(f"Cannot write {path}: {describe_os_error(exc)}.") from exc
+
+
+#: The temporary files :func:`atomic_write_bytes` makes: ``.<name>.<12 hex digits>.tmp``.
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
+
+
+def remove_temporaries(folder: str | Path) -> int:
+    """Remove the temporary files a writer killed mid-write left in ``folder`` (and its subfolders); how many.
+
+    Only names :func:`atomic_write_bytes` makes are touched.
+    """
+    removed = 0
+    for path in Path(folder).rglob(".*.tmp"):
+        if _TEMPORARY.match(path.name):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
 
 
 #: What common write failures mean, in words (``errno`` -> explanation).

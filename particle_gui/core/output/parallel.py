@@ -123,6 +123,8 @@ def stop_pool(executor: concurrent.futures.Executor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    for process in processes:  # gone before anyone cleans up after them
+        process.join(timeout=10)
 
 
 def run_tasks(task: Callable[..., Any], items: Sequence[tuple[int, tuple]], executor: concurrent.futures.Executor,
@@ -148,11 +150,13 @@ def run_tasks(task: Callable[..., Any], items: Sequence[tuple[int, tuple]], exec
 
 def run_elsewhere(task: Callable[..., Any], items: Sequence[tuple[int, tuple]], jobs: int,
                   executor: concurrent.futures.Executor | None, should_cancel: Callable[[], bool] | None,
-                  finish: Callable[[int, Any], None], failed: Callable[[int, str], Any]) -> None:
+                  finish: Callable[[int, Any], None], failed: Callable[[int, str], Any],
+                  folders: Sequence[Path] = ()) -> None:
     """Run ``items`` in ``jobs`` worker processes (or ``executor``), handing each result to ``finish``.
 
     A worker that dies fails its image only (``failed(index, reason)``). On Ctrl+C, a cancel or
-    an error the workers are stopped at once; what finished is kept.
+    an error the workers are stopped at once and the temporary files they were writing are removed
+    from ``folders``; what finished is kept.
 
     Raises
     ------
@@ -176,3 +180,5 @@ def run_elsewhere(task: Callable[..., Any], items: Sequence[tuple[int, tuple]], 
                 pool.shutdown()
             else:
                 stop_pool(pool)
+                for folder in folders:
+                    export.remove_temporaries(folder)

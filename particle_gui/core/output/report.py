@@ -338,5 +338,6 @@ def _analyse_all(tasks, params, options, jobs, should_cancel, step) -> dict[int,
         return ImageRecord(sample=name, outcome=failed_outcome(path, stem, reason))
 
     items = [(i, (name, path, stem, folder, params)) for i, (name, path, stem, folder) in enumerate(tasks)]
-    parallel.run_elsewhere(functools.partial(analyse_image, **options), items, jobs, None, should_cancel, finish, failed)
+    parallel.run_elsewhere(functools.partial(analyse_image, **options), items, jobs, None, should_cancel, finish, failed,
+                           sorted({folder for *_, folder in tasks}))
     return analysed
