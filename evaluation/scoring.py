@@ -10,18 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from particle_gui.core.adapt.agreement import without_fragments as drop_fragments
 from particle_gui.core.adapt.matching import MAP_THRESHOLDS, drop_edge_instances, match_instances
-
-
-def drop_fragments(labels: np.ndarray, min_px: int) -> np.ndarray:
-    """``labels`` without the instances under ``min_px`` pixels."""
-    areas = np.bincount(labels.ravel())
-    small = np.flatnonzero((areas < min_px) & (areas > 0))
-    if small.size == 0:
-        return labels
-    out = labels.copy()
-    out[np.isin(labels, small)] = 0
-    return out
 
 
 def _ecd(labels: np.ndarray) -> np.ndarray:

@@ -60,7 +60,8 @@ class Agreement:
                 "n_true": self.n_true, "n_pred": self.n_pred, "n_matched": self.n_matched, "images": self.images}
 
 
-def _without_fragments(labels: np.ndarray, min_px: int) -> np.ndarray:
+def without_fragments(labels: np.ndarray, min_px: int) -> np.ndarray:
+    """``labels`` without the instances under ``min_px`` pixels."""
     areas = np.bincount(labels.ravel())
     small = np.flatnonzero((areas < min_px) & (areas > 0))
     if small.size == 0:
@@ -89,8 +90,8 @@ def agreement(corrected: np.ndarray, predicted: np.ndarray, *, min_fragment_px: 
     predicted = np.asarray(predicted)
     if corrected.shape != predicted.shape:
         raise ValueError(f"corrected labels {corrected.shape} and result {predicted.shape} differ in size")
-    truth = _without_fragments(drop_edge_instances(corrected.astype(np.int32, copy=False)), min_fragment_px)
-    found = _without_fragments(drop_edge_instances(predicted.astype(np.int32, copy=False)), min_fragment_px)
+    truth = without_fragments(drop_edge_instances(corrected.astype(np.int32, copy=False)), min_fragment_px)
+    found = without_fragments(drop_edge_instances(predicted.astype(np.int32, copy=False)), min_fragment_px)
     match = match_instances(truth, found)
     d_true, d_found = _d50(truth), _d50(found)
     if np.isfinite(d_true):
