@@ -20,7 +20,7 @@ from pathlib import Path
 import particle_gui
 from particle_gui import cli_adapt, cli_calibrate
 from particle_gui.core.errors import CalibrationError, ExportError, ParamsError, ParticleGuiError
-from particle_gui.core.params import METHODS, PipelineParams
+from particle_gui.core.params import DEFAULT_OVERLAP_PX, DEFAULT_TILE_PX, METHODS, PipelineParams
 from particle_gui.core.units import parse_length_nm
 
 # The engine (SciPy, pandas, OpenCV, onnxruntime: ~1.5 s) is imported by the commands that run
@@ -87,6 +87,17 @@ def _shard(text: str) -> tuple[int, int]:
     return index, total
 
 
+def _positive_float(text: str) -> float:
+    """A number above 0, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -110,6 +121,15 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the images on the Dask cluster at ADDRESS (needs the 'dask' extra: "
                         "pip install 'particle_gui[dask]'); --out must be reachable from its workers")
+    parser.add_argument("--tile", type=_positive_int, metavar="PX", default=DEFAULT_TILE_PX,
+                        help="TIFFs too large to analyse in memory (stitched montages) are analysed in tiles of PX x PX "
+                        f"(default {DEFAULT_TILE_PX}; memory grows with it)")
+    parser.add_argument("--tile-overlap", type=_positive_int, metavar="PX", default=DEFAULT_OVERLAP_PX,
+                        help=f"how far each tile's analysis reaches into its neighbours (default {DEFAULT_OVERLAP_PX}); "
+                        "must exceed the largest particle, or particles crossing seams are left out (with a warning)")
+    parser.add_argument("--tiled-above", type=_positive_float, metavar="MPX",
+                        help="analyse TIFFs of more than MPX megapixels in tiles (default: the largest image analysed "
+                        "in memory, 120 Mpx; lower it where memory is short: 100 Mpx need ~3.4 GB analysed whole)")
 
 
 def _pixels(text: str) -> float:
@@ -256,7 +276,7 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
 
     from particle_gui.core.output.batch import SUMMARY_NAME, ImageOutcome, run_batch
     from particle_gui.core.output.inputs import find_inputs, images_in_folder
-    from particle_gui.core.io.loading import IMAGE_SUFFIXES
+    from particle_gui.core.io.loading import IMAGE_SUFFIXES, MAX_PIXELS
 
     analyze_parser: argparse.ArgumentParser = args.subparser
     params = _load_params(args)
@@ -289,6 +309,8 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
                 command=[PROG, *argv], progress=progress, provenance=getattr(args, "provenance", None),
                 jobs=args.jobs, resume=args.resume, shard=args.shard,
                 executor=client.get_executor() if client is not None else None,
+                montage_tile_px=args.tile, montage_overlap_px=args.tile_overlap,
+                montage_above_px=MAX_PIXELS if args.tiled_above is None else min(int(args.tiled_above * 1e6), MAX_PIXELS),
             )
         except ExportError as exc:
             bar.write(f"{PROG}: {exc}", file=sys.stderr)

@@ -202,6 +202,11 @@ class DlParams:
     )
 
 
+#: Core size of a montage's tile (px): a window of (4096 + 2 x 256)^2 px peaks near 1 GB through the pipeline.
+DEFAULT_TILE_PX = 4096
+#: How far each tile's window reaches past its core (px); particles wider than this may be cut by a seam.
+DEFAULT_OVERLAP_PX = 256
+
 #: Stage names in pipeline order, each with the params attribute that feeds it.
 STAGE_FIELDS: tuple[str, ...] = ("region", "preprocess", "threshold", "dl", "clean", "split", "edge", "summary")
 

@@ -96,7 +96,8 @@ def _inference(c: RunContext):
     report = None if c.progress is None else (lambda done, total: c.progress("inference", done, total))
     layers = decoded(c.params.dl.adapted_layers) if c.params.dl.adapted_layers else None
     return predict_probabilities(c.out["region"].grey, expected_diameter_px=c.params.dl.expected_diameter_px,
-                                 progress=report, should_cancel=c.should_cancel, layers=layers)
+                                 progress=report, should_cancel=c.should_cancel, layers=layers,
+                                 intensity_range=c.image.network_intensity_range)
 
 
 def _threshold(c: RunContext):

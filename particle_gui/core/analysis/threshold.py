@@ -53,6 +53,10 @@ class ThresholdResult:
     certainty: np.ndarray | None = None
 
 
+#: The histogram is taken on every (rows // this)-th row and (columns // this)-th column.
+HISTOGRAM_SIDE = 512
+
+
 def global_threshold(values: np.ndarray, method: str) -> float:
     """Return the threshold of a 1-D or 2-D array of [0, 1] values by a named global method.
 
@@ -111,7 +115,7 @@ def analyse_histogram(image: np.ndarray, *, analysis_rows: int | None = None, an
     """Otsu threshold, histogram valley depth and detected polarity of the analysed rows."""
     height = image.shape[0] if analysis_rows is None else analysis_rows
     region = image[analysis_top:height]
-    sample = region[:: max(1, region.shape[0] // 512), :: max(1, region.shape[1] // 512)]
+    sample = region[:: max(1, region.shape[0] // HISTOGRAM_SIDE), :: max(1, region.shape[1] // HISTOGRAM_SIDE)]
     otsu = global_threshold(sample, "otsu")
     return HistogramAnalysis(
         otsu=otsu,

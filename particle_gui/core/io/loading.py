@@ -29,6 +29,10 @@ from particle_gui.core.io.metadata import calibration_from_sidecar, calibration_
 #: shape classification; ``python -m benchmarks.bench_memory``); memory grows with the pixel count.
 MAX_PIXELS = 120_000_000
 
+#: What to do with an image above :data:`MAX_PIXELS`.
+_LARGER = ("'particle-gui analyze' analyses TIFF montages of any size in tiles (save other formats as TIFF); "
+           "or crop or bin it.")
+
 TIFF_SUFFIXES = (".tif", ".tiff")
 PILLOW_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 #: Files opened as images (folder scans, open dialogs). TIA's .emi companions are not among them.
@@ -60,6 +64,9 @@ class LoadedImage:
         Hash of the file's bytes, recorded in run provenance.
     instrument : InstrumentInfo or None
         Maker, model, magnification and data-bar height, where the metadata state them.
+    network_intensity_range : (float, float) or None
+        Grey values the network maps to 0 and 1 when they are fixed from outside this image (a tile
+        of a montage); None: from this image's own percentiles.
     """
 
     path: Path
@@ -71,6 +78,7 @@ class LoadedImage:
     warnings: tuple[str, ...] = field(default=())
     sha256: str = ""
     instrument: InstrumentInfo | None = None
+    network_intensity_range: tuple[float, float] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -170,7 +178,7 @@ def _check_size(path: Path, height: int, width: int, max_pixels: int) -> None:
     if height * width > max_pixels:
         raise ImageTooLargeError(
             f"{path}: the image is {width} x {height} pixels ({height * width / 1e6:.0f} Mpx); "
-            f"the largest image analysed is {max_pixels / 1e6:.0f} Mpx. Crop or bin it first."
+            f"the largest image analysed in memory is {max_pixels / 1e6:.0f} Mpx. {_LARGER}"
         )
 
 
@@ -215,7 +223,7 @@ def _read_with_pillow(path: Path, max_pixels: int, notes: list[str]) -> np.ndarr
         size = f" ({int(found.group(1)) / 1e6:.0f} Mpx)" if found else ""
         raise ImageTooLargeError(
             f"{path}: the image{size} is larger than the largest image analysed "
-            f"({max_pixels / 1e6:.0f} Mpx). Crop or bin it first."
+            f"({max_pixels / 1e6:.0f} Mpx) analysed in memory. {_LARGER}"
         ) from exc
     except UnidentifiedImageError as exc:
         raise ImageLoadError(

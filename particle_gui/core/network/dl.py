@@ -260,6 +260,7 @@ def predict_probabilities(
     progress: TileProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
     layers: Callable[[np.ndarray], np.ndarray] | None = None,
+    intensity_range: tuple[float, float] | None = None,
 ) -> ProbabilityMaps:
     """Run the network on a grey image at the scale its particles call for (:mod:`dl_probe`).
 
@@ -276,6 +277,9 @@ def predict_probabilities(
     layers : callable, optional
         Fine-tuned last layers (:class:`~particle_gui.core.network.dl_adapt.LastLayers`) used
         instead of the shipped ones.
+    intensity_range : (float, float), optional
+        The grey values mapped to 0 and 1 for the network (a montage's, fixed for all its tiles);
+        by default from this image's percentiles.
 
     Returns
     -------
@@ -283,7 +287,11 @@ def predict_probabilities(
     """
     model = model or load_model()
     info = model.info
-    normalised = normalise_intensity(grey, percentiles=info.percentiles)
+    if intensity_range is None:
+        normalised = normalise_intensity(grey, percentiles=info.percentiles)
+    else:
+        low, high = intensity_range
+        normalised = (np.asarray(grey, dtype=np.float32) - np.float32(low)) * np.float32(1.0 / (high - low))
     warnings: list[str] = []
 
     def run(scale: float) -> np.ndarray:

@@ -35,11 +35,19 @@ def normalise_intensity(grey: np.ndarray, *, percentiles: tuple[float, float] = 
     (0.0, 1.0)
     """
     grey = np.asarray(grey, dtype=np.float32)
-    sample = grey[:: max(1, grey.shape[0] // 512), :: max(1, grey.shape[1] // 512)]
-    low, high = np.percentile(sample, percentiles)
-    if high - low < 1e-6:
-        high = low + 1.0
+    low, high = intensity_range(grey[:: max(1, grey.shape[0] // 512), :: max(1, grey.shape[1] // 512)],
+                                percentiles=percentiles)
     return (grey - np.float32(low)) * np.float32(1.0 / (high - low))
+
+
+def intensity_range(sample: np.ndarray, *, percentiles: tuple[float, float] = NORMALISE_PERCENTILES) -> tuple[float, float]:
+    """The values :func:`normalise_intensity` maps to 0 and 1, from a sample of the image's pixels.
+
+    The sample is every ``H // 512``-th row and ``W // 512``-th column (a montage gathers the same
+    pixels from its tiles, so that each tile is normalised as the whole image would be).
+    """
+    low, high = (float(v) for v in np.percentile(sample, percentiles))
+    return (low, low + 1.0) if high - low < 1e-6 else (low, high)
 
 
 def resize(array: np.ndarray, shape: tuple[int, int], *, nearest: bool = False) -> np.ndarray:

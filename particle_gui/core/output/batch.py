@@ -7,7 +7,6 @@ and the batch goes on.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json
@@ -21,20 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import particle_gui
-from particle_gui.core.output import export, parallel
+from particle_gui.core.output import export, montage_files, parallel
 from particle_gui.core.io.calibration import Calibration, resolve_calibration
 from particle_gui.core.errors import CalibrationError, CancelledError, ParticleGuiError
-from particle_gui.core.io.loading import LoadedImage, file_sha256, load_image
-from particle_gui.core.output.inputs import short_stem, unique_stems
-from particle_gui.core.params import PipelineParams
+from particle_gui.core.io.loading import MAX_PIXELS, LoadedImage, file_sha256, load_image
+from particle_gui.core.output.inputs import unique_stems
+from particle_gui.core.params import DEFAULT_OVERLAP_PX, DEFAULT_TILE_PX, PipelineParams
 from particle_gui.core.io.profiles import CalibrationProfile, matching_profile
+from particle_gui.core.analysis.montage import MontageResult
 from particle_gui.core.analysis.pipeline import Pipeline, PipelineResult
-from particle_gui.core.output.render import display_image_uint8, render_overlay_rgb
+from particle_gui.core.output.export import OUTPUT_SUFFIXES as OUTPUT_SUFFIXES  # re-exported: the batch's file names
+from particle_gui.core.output.export import write_image_outputs
 
 SUMMARY_NAME = "summary.csv"
 RUN_RECORD_NAME = "run.json"
-#: Suffixes of the per-image outputs, appended to the image's output stem.
-OUTPUT_SUFFIXES = ("_labels.tif", "_particles.csv", "_overlay.png")
 #: Packages whose versions are recorded in ``run.json``.
 RECORDED_PACKAGES = (
     "numpy", "scipy", "scikit-image", "opencv-python-headless", "tifffile", "pandas", "onnxruntime",
@@ -187,33 +186,6 @@ def analyze_file(
     return image, result, warnings
 
 
-def write_image_outputs(out_dir: Path, stem: str, image: LoadedImage, result: PipelineResult) -> tuple[Path, ...]:
-    """Write ``<stem>_labels.tif``, ``<stem>_particles.csv`` and ``<stem>_overlay.png``.
-
-    A stem too long for file names is shortened (:func:`~particle_gui.core.output.inputs.short_stem`). When one file cannot be
-    written, those already written by this call are removed, so that an image has all its
-    outputs or none, and :class:`ExportError` is raised.
-    """
-    stem = short_stem(stem)
-    labels_path, particles_path, overlay_path = (out_dir / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES)
-    written: list[Path] = []
-    try:
-        export.write_labels_tiff(labels_path, result.labels)
-        written.append(labels_path)
-        export.write_particles_csv(particles_path, result.particles)
-        written.append(particles_path)
-        first_row = result.data_bar.first_row if result.data_bar is not None else None
-        overlay = render_overlay_rgb(display_image_uint8(image), result.labels, edge_ids=result.edge_ids,
-                                     data_bar_first_row=first_row)
-        export.write_overlay_png(overlay_path, overlay)
-    except BaseException:
-        for path in written:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        raise
-    return labels_path, particles_path, overlay_path
-
-
 def analyse_and_write(
     path: Path,
     stem: str,
@@ -224,11 +196,16 @@ def analyse_and_write(
     scale_bar_nm: float | None = None,
     profiles: Sequence[CalibrationProfile] = (),
     should_cancel: Callable[[], bool] | None = None,
-) -> tuple[ImageOutcome, LoadedImage | None, PipelineResult | None]:
+    montage_tile_px: int = DEFAULT_TILE_PX,
+    montage_overlap_px: int = DEFAULT_OVERLAP_PX,
+    montage_above_px: int = MAX_PIXELS,
+) -> tuple[ImageOutcome, LoadedImage | None, PipelineResult | MontageResult | None]:
     """Analyse one image and write its outputs; any failure becomes a failed outcome.
 
     Returns the outcome, and the image and result when the analysis succeeded (for callers
-    that need more than the written files, such as reports).
+    that need more than the written files, such as reports). A TIFF of more than ``montage_above_px``
+    pixels (by default the in-memory limit) is analysed in tiles of ``montage_tile_px`` with ``montage_overlap_px`` of overlap
+    (:mod:`~particle_gui.core.output.montage_files`); only its outcome comes back.
 
     Raises
     ------
@@ -236,6 +213,12 @@ def analyse_and_write(
         ``should_cancel`` returned True during the analysis.
     """
     try:
+        if montage_files.is_montage(path, montage_above_px):  # above the in-memory limit: in tiles, outputs only
+            montage, sha256, outputs = montage_files.analyse_montage_file(
+                path, stem, out_dir, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm,
+                profiles=profiles, should_cancel=should_cancel, tile_px=montage_tile_px, overlap_px=montage_overlap_px)
+            return ImageOutcome(path=path, stem=stem, row=export.summary_row(path.name, montage), sha256=sha256,
+                                calibration=montage.calibration, outputs=outputs), None, montage
         image, result, warnings = analyze_file(
             path, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, profiles=profiles,
             should_cancel=should_cancel
@@ -312,6 +295,9 @@ def run_batch(
     resume: bool = False,
     shard: tuple[int, int] | None = None,
     executor: Any = None,
+    montage_tile_px: int = DEFAULT_TILE_PX,
+    montage_overlap_px: int = DEFAULT_OVERLAP_PX,
+    montage_above_px: int = MAX_PIXELS,
 ) -> BatchReport:
     """Analyse every image into ``out_dir``, with ``summary.csv`` and ``run.json``.
 
@@ -341,6 +327,8 @@ def run_batch(
         ``(i, n)``: only every n-th image from the i-th.
     executor : concurrent.futures.Executor, optional
         Where to run the images instead of new worker processes (a Dask cluster's executor).
+    montage_tile_px, montage_overlap_px, montage_above_px : int
+        TIFFs of more than ``montage_above_px`` pixels are analysed in tiles (see :func:`analyse_and_write`).
 
     Returns
     -------
@@ -351,7 +339,9 @@ def run_batch(
     ExportError
         ``summary.csv`` or ``run.json`` cannot be written.
     """
-    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
+    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles),
+               "montage_tile_px": montage_tile_px, "montage_overlap_px": montage_overlap_px,
+               "montage_above_px": montage_above_px}
     report = BatchReport(out_dir=Path(out_dir), params=params, options=options, command=tuple(command),
                          provenance=dict(provenance or {}))
     stems = unique_stems(paths)

@@ -25,9 +25,12 @@ import pandas as pd
 import tifffile
 
 from particle_gui.core.errors import ExportError
+from particle_gui.core.output.inputs import short_stem
+from particle_gui.core.output.render import display_image_uint8, render_overlay_rgb
 
 if TYPE_CHECKING:
     from particle_gui.core.analysis.pipeline import PipelineResult
+    from particle_gui.core.io.loading import LoadedImage
     from particle_gui.core.statistics.stats import Summary
 
 #: Columns of ``summary.csv`` in order; rows may carry further columns after these.
@@ -309,3 +312,34 @@ def summary_csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
 def write_summary_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> None:
     """Write ``summary.csv`` atomically (see :func:`summary_csv_text`)."""
     atomic_write_text(path, summary_csv_text(rows))
+
+
+#: Suffixes of the per-image outputs, appended to the image's output stem.
+OUTPUT_SUFFIXES = ("_labels.tif", "_particles.csv", "_overlay.png")
+
+
+def write_image_outputs(out_dir: Path, stem: str, image: LoadedImage, result: PipelineResult) -> tuple[Path, ...]:
+    """Write ``<stem>_labels.tif``, ``<stem>_particles.csv`` and ``<stem>_overlay.png``.
+
+    A stem too long for file names is shortened (:func:`~particle_gui.core.output.inputs.short_stem`). When one file cannot be
+    written, those already written by this call are removed, so that an image has all its
+    outputs or none, and :class:`ExportError` is raised.
+    """
+    stem = short_stem(stem)
+    labels_path, particles_path, overlay_path = (out_dir / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES)
+    written: list[Path] = []
+    try:
+        write_labels_tiff(labels_path, result.labels)
+        written.append(labels_path)
+        write_particles_csv(particles_path, result.particles)
+        written.append(particles_path)
+        first_row = result.data_bar.first_row if result.data_bar is not None else None
+        overlay = render_overlay_rgb(display_image_uint8(image), result.labels, edge_ids=result.edge_ids,
+                                     data_bar_first_row=first_row)
+        write_overlay_png(overlay_path, overlay)
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+    return labels_path, particles_path, overlay_path

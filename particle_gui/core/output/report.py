@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 import particle_gui
+from particle_gui.core.io.loading import MAX_PIXELS
 from particle_gui.core.output import export, parallel
 from particle_gui.core.output.batch import RECORDED_PACKAGES, BatchReport, failed_outcome, recorded_options
 from particle_gui.core.output.inputs import unique_stems
@@ -109,6 +110,7 @@ def build_report(
     title: str = DEFAULT_TITLE,
     provenance: dict[str, Any] | None = None,
     jobs: int = 1,
+    montage_above_px: int = MAX_PIXELS,
 ) -> ReportResult:
     """Analyse the samples' images, compare the samples and write the report files.
 
@@ -135,6 +137,8 @@ def build_report(
         Further provenance for ``run.json``, ``comparison.json`` and the PDF (the adapted profile applied).
     jobs : int
         Images analysed at once in worker processes (1: here, one after another).
+    montage_above_px : int
+        TIFFs of more pixels are analysed in tiles (default: the in-memory limit).
 
     Returns
     -------
@@ -168,7 +172,8 @@ def build_report(
             progress(done, total, message)
         done += 1
 
-    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles)}
+    options = {"pixel_size_nm": pixel_size_nm, "scale_bar_nm": scale_bar_nm, "profiles": tuple(profiles),
+               "montage_above_px": montage_above_px}
     pooled, written = [], []
     tasks = []  # (sample name, path, stem, sample folder), in report order
     for (name, paths), folder in zip(samples.items(), folder_names(samples)):

@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from particle_gui.core.analysis.montage import MontageResult
+from particle_gui.core.io.loading import MAX_PIXELS
 from particle_gui.core.output.batch import ImageOutcome, analyse_and_write
 from particle_gui.core.output.inputs import images_in_folder, unique_names
 from particle_gui.core.io.calibration import Calibration
@@ -197,8 +199,12 @@ def analyse_image(
     scale_bar_nm: float | None = None,
     profiles: Sequence[Any] = (),
     should_cancel: Callable[[], bool] | None = None,
+    montage_above_px: int = MAX_PIXELS,
 ) -> ImageRecord:
     """Analyse one image, write its usual outputs into ``out_dir`` and keep previews.
+
+    A TIFF of more than ``montage_above_px`` pixels is analysed in tiles (see
+    :func:`~particle_gui.core.output.batch.analyse_and_write`).
 
     Any failure becomes a failed record (as in ``particle-gui analyze``), so one bad file never
     stops a report.
@@ -210,10 +216,15 @@ def analyse_image(
     """
     outcome, image, result = analyse_and_write(
         path, stem, out_dir, params, pixel_size_nm=pixel_size_nm, scale_bar_nm=scale_bar_nm, profiles=profiles,
-        should_cancel=should_cancel,
+        should_cancel=should_cancel, montage_above_px=montage_above_px,
     )
     if result is None:
         return ImageRecord(sample=sample, outcome=outcome)
+    if isinstance(result, MontageResult):  # analysed in tiles: previews from its reduced display and labels
+        edge_ids = result.particles["id"][result.particles["touches_edge"]].to_numpy() if result.count else ()
+        preview, overlay = _previews(result.preview_display, result.preview_labels, None, edge_ids)
+        return ImageRecord(sample=sample, outcome=outcome, particles=result.particles, summary=result.summary,
+                           preview=preview, overlay_preview=overlay, image_shape=result.shape)
     bar_row = result.data_bar.first_row if result.data_bar is not None else None
     preview, overlay = _previews(display_image_uint8(image), result.labels, bar_row, result.edge_ids)
     return ImageRecord(
