@@ -162,7 +162,8 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
         overlaps = min(x1, bar.x_end) - max(x0, bar.x_start) > 0.5 * min(x1 - x0, bar.length_px)
         vertical = min(abs(bar.y - y1), abs(y0 - bar.y))
         beside = y0 - h <= bar.y <= y1 + h
-        if overlaps and (vertical <= 3.5 * h + bar.thickness or y0 <= bar.y <= y1):
+        in_gap = y0 <= bar.y <= y1 and bar.x_start <= x0 and x1 <= bar.x_end  # "|-- 5 nm --|"
+        if overlaps and (vertical <= 3.5 * h + bar.thickness and not y0 <= bar.y <= y1 or in_gap):
             scored.append((vertical, box))
         elif beside and (0 <= bar.x_start - x1 <= 3 * h or 0 <= x0 - bar.x_end <= 3 * h):
             scored.append((min(abs(bar.x_start - x1), abs(x0 - bar.x_end)), box))
@@ -171,8 +172,46 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
 
 #: Gap (in character heights) that still joins characters into one line, for the wide pass.
 WIDE_GAP = 1.8
+#: Pieces of a wide line this many character heights apart or less may belong to one label (one
+#: space, even in a monospaced font); the data bar's fields are further apart.
+RUN_GAP = 1.2
 #: A scale-bar label ends in one of the units microscopes write (pm to mm).
 _LABEL_UNIT = re.compile(r"\d(pm|nm|[µμu]m|mm)$")
+
+
+def _runs(line: tuple[int, int, int, int], pieces: list[tuple[int, int, int, int]],
+          bar: ScaleBar) -> list[tuple[int, int, int, int]]:
+    """Boxes of the runs of narrow pieces of a wide line that hold the piece nearest the bar, longest first.
+
+    A wide line can run into the data bar's other text ("x5,000  500.00 nm" in a monospaced font):
+    the label is then the longest run that still reads as a length, not the unit alone (which a
+    stray mark makes "1nm").
+    """
+    x0, y0, x1, y1 = line
+    inside = sorted(p for p in pieces if p[0] >= x0 and p[2] <= x1 and p[1] >= y0 and p[3] <= y1)[:8]
+    if len(inside) < 2:
+        return []
+    centre = (bar.x_start + bar.x_end) / 2
+
+    def distance(piece: tuple[int, int, int, int]) -> float:
+        if piece[2] <= bar.x_start:
+            return bar.x_start - piece[2]
+        if piece[0] >= bar.x_end:
+            return piece[0] - bar.x_end
+        return abs((piece[0] + piece[2]) / 2 - centre) / 4
+    nearest = min(range(len(inside)), key=lambda i: distance(inside[i]))
+
+    def close(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:  # one space apart at most
+        return b[0] - a[2] <= RUN_GAP * max(a[3] - a[1], b[3] - b[1])
+    first = last = nearest
+    while first > 0 and close(inside[first - 1], inside[first]):
+        first -= 1
+    while last < len(inside) - 1 and close(inside[last], inside[last + 1]):
+        last += 1
+    spans = sorted(((i, j) for i in range(first, nearest + 1) for j in range(nearest, last + 1)
+                    if (i, j) != (0, len(inside) - 1)), key=lambda ij: ij[0] - ij[1])
+    return [(inside[i][0], min(p[1] for p in inside[i:j + 1]), inside[j][2], max(p[3] for p in inside[i:j + 1]))
+            for i, j in spans]
 
 
 def _round_number(text: str) -> bool:
@@ -227,10 +266,25 @@ def _without_bars(ink: np.ndarray, segments: list[ScaleBar], image: np.ndarray, 
                     cleared[y0 + r, bar.x_start + a : bar.x_start + b] = True
         pieces = np.unique(components[y0:y1, bar.x_start : bar.x_end][cleared[y0:y1, bar.x_start : bar.x_end]])
         pieces = pieces[(pieces > 0) & (heights[pieces] <= max(16, 6 * bar.thickness))]
-        cleared |= np.isin(components, pieces)
+        cleared |= _ticks(np.isin(components, pieces) & ~cleared, bar.thickness)
     painted = image.copy()
     painted[top : top + ink.shape[0]][cleared] = background
     return ink & ~cleared, painted
+
+
+def _ticks(rest: np.ndarray, thickness: int) -> np.ndarray:
+    """What is left of the pieces joined to a bar once its line is cleared: its ticks and caps.
+
+    Those are thin upright lines (at most two line widths wide) or small; a letter that touches the
+    bar ("20nm" sitting on its end) is wider and stays, so that the label keeps its unit.
+    """
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return rest
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    narrow = (widths <= max(2, 2 * thickness)) & (heights >= 1.5 * widths)  # a tick: a thin upright line
+    small = stats[1:, cv2.CC_STAT_AREA] <= 2 * max(1, thickness) ** 2
+    return np.isin(parts, 1 + np.flatnonzero(narrow | small))
 
 
 def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reader=None) -> ScaleBar | None:
@@ -285,9 +339,13 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
             bar = replace(segment, y=segment.y + top, in_data_bar=data_bar is not None)
             if candidate is None or bar.length_px > candidate.length_px:
                 candidate = bar
-            boxes = [_label_candidates(bar, [(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines])[:3]
-                     for lines in (wide, narrow)]
-            for box in boxes[0] + boxes[1]:
+            shifted = [[(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines] for lines in (wide, narrow)]
+            near_wide = _label_candidates(bar, shifted[0])[:3]
+            pieces = [box for box in shifted[1] if box not in near_wide]
+            runs = [run for line in near_wide for run in _runs(line, pieces, bar)]
+            boxes = near_wide + [run for run in dict.fromkeys(runs) if run not in near_wide]
+            boxes += [box for box in _label_candidates(bar, shifted[1])[:3] if box not in boxes]
+            for box in boxes:
                 if box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height:
                     continue  # text cut by the image's edge is no label (dark corners read as "5nm")
                 read = _read(painted, box, reader)
