@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
 from particle_gui.core.errors import CancelledError, ParticleGuiError
 from particle_gui.core.params import PipelineParams
-from particle_gui.core.output.report import ReportResult, build_report
 from particle_gui.core.output.samples import samples_from_folder
 from particle_gui.desktop.logs import describe_exception
+
+if TYPE_CHECKING:
+    from particle_gui.core.output.report import ReportResult
 
 
 class ReportRunner(QObject):
@@ -54,6 +57,8 @@ class ReportRunner(QObject):
         self._cancelled = False
 
         def work() -> ReportResult:
+            from particle_gui.core.output.report import build_report  # matplotlib's PDF: only when a report is made
+
             return build_report(
                 samples, out_dir, params,
                 pixel_size_nm=pixel_size_nm,
