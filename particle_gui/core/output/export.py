@@ -14,10 +14,10 @@ import io
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import cv2
 import numpy as np
@@ -54,25 +54,37 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         The folder does not exist or is not writable, the disk is full, or ``path`` is a folder;
         the message names the file and says why in words.
     """
+    atomic_write_with(path, lambda stream: stream.write(data))
+
+
+def atomic_write_with(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Let ``write(stream)`` fill a temporary file beside ``path``, then put it in place atomically.
+
+    For files written piece by piece (a montage's labels, larger than memory); the errors are
+    those of :func:`atomic_write_bytes`.
+    """
     path = Path(path)
     # At most 40 characters of the name (160 bytes), so that the temporary name fits the
     # 255-byte limit wherever the name itself does.
     temporary = path.with_name(f".{path.name[:40]}.{secrets.token_hex(6)}.tmp")
     created = False
     try:
-        # O_EXCL: never follow or clobber anything already there; mode 0o666 honours the umask.
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        # "x": O_EXCL, never follow or clobber anything already there; mode 0o666 honours the umask.
+        # A named file object: writers such as tifffile ask for the stream's name.
+        raw = io.FileIO(temporary, "xb")
         created = True
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+        with io.BufferedWriter(raw) as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except OSError as exc:
+    except BaseException as exc:
         if created:
             with contextlib.suppress(OSError):
                 temporary.unlink()
-        raise ExportError(f"Cannot write {path}: {describe_os_error(exc)}.") from exc
+        if isinstance(exc, OSError):
+            raise ExportError(f"Cannot write {path}: {describe_os_error(exc)}.") from exc
+        raise
 
 
 #: The temporary files :func:`atomic_write_bytes` makes: ``.<name>.<12 hex digits>.tmp``.

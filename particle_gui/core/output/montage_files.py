@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 import tifffile
 
 from particle_gui.core.analysis.montage import LabelStore, MontageResult, analyse_montage
-from particle_gui.core.errors import CalibrationError, ExportError
+from particle_gui.core.errors import CalibrationError
 from particle_gui.core.io.calibration import resolve_calibration
 from particle_gui.core.io.loading import MAX_PIXELS
 from particle_gui.core.io.montage_source import BAND_ROWS, MontageSource, open_montage, tiff_pixel_count
@@ -127,15 +126,9 @@ def _write_labels_tiff(path: Path, store: LabelStore, count: int) -> None:
             for left in range(0, width, LABEL_TILE_PX):
                 yield band[:, left:left + LABEL_TILE_PX]
 
-    temporary = path.with_name(f".{path.name[:40]}.{secrets.token_hex(6)}.tmp")
-    try:
-        tifffile.imwrite(temporary, tiles(), shape=(height, width), dtype=dtype, tile=(LABEL_TILE_PX, LABEL_TILE_PX),
-                         compression="zlib", bigtiff=True, photometric="minisblack")
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise ExportError(f"Cannot write {path}: {export.describe_os_error(exc)}.") from exc
+    export.atomic_write_with(path, lambda stream: tifffile.imwrite(
+        stream, tiles(), shape=(height, width), dtype=dtype, tile=(LABEL_TILE_PX, LABEL_TILE_PX), compression="zlib",
+        bigtiff=True, photometric="minisblack"))
 
 
 def _reduced(source: MontageSource, store: LabelStore, step: int) -> tuple[np.ndarray, np.ndarray]:
