@@ -59,11 +59,11 @@ def test_cli(corpus, name, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     (row,) = read_summary(out)
-    if case.expect.ok:
+    if case.batch_expect.ok:
         assert code == 0, err
         assert row["status"] == "ok"
-        assert case.expect.count[0] <= int(row["n_particles"]) <= case.expect.count[1]
-        assert_words(row["warnings"], case.expect.warning)
+        assert case.batch_expect.count[0] <= int(row["n_particles"]) <= case.batch_expect.count[1]
+        assert_words(row["warnings"], case.batch_expect.warning)
         stem = short_stem(path.stem)
         assert sorted(p.name for p in out.iterdir()) == sorted(
             [f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES] + ["records", "run.json", "summary.csv"]
@@ -72,7 +72,7 @@ def test_cli(corpus, name, tmp_path, capsys):
     else:
         assert code == 1
         assert row["status"].startswith("failed: ")
-        assert_words(row["status"], case.expect.error)
+        assert_words(row["status"], case.batch_expect.error)
         (line,) = [line for line in err.splitlines() if "failed" in line and "image(s) analysed" not in line]
         assert_clear(line, path)
         assert sorted(p.name for p in out.iterdir()) == ["records", "run.json", "summary.csv"]  # no partial outputs
@@ -84,19 +84,19 @@ def test_cli_subprocess_on_the_whole_corpus(corpus, tmp_path):
     paths = [str(path) for _, path in corpus]
     process = subprocess.run(
         [sys.executable, "-m", "particle_gui", "analyze", *paths, "--out", str(out)],
-        capture_output=True, text=True, encoding="utf-8", cwd=REPO, timeout=300, check=False,
+        capture_output=True, text=True, encoding="utf-8", cwd=REPO, timeout=900, check=False,
     )
     assert process.returncode == 1, process.stderr[-2000:]
     assert "Traceback" not in process.stderr
     rows = read_summary(out)
     assert [row["path"] for row in rows] == paths
     for (case, path), row in zip(corpus, rows):
-        assert (row["status"] == "ok") == case.expect.ok, (case.name, row["status"])
-        if case.expect.ok:
-            assert case.expect.count[0] <= int(row["n_particles"]) <= case.expect.count[1], case.name
+        assert (row["status"] == "ok") == case.batch_expect.ok, (case.name, row["status"])
+        if case.batch_expect.ok:
+            assert case.batch_expect.count[0] <= int(row["n_particles"]) <= case.batch_expect.count[1], case.name
         else:
             assert f"{path}: failed: " in process.stderr, case.name
-    refused = sum(not case.expect.ok for case, _ in corpus)
+    refused = sum(not case.batch_expect.ok for case, _ in corpus)
     assert f"{len(corpus) - refused} of {len(corpus)} image(s) analysed, {refused} failed" in process.stderr
 
 

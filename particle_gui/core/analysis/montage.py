@@ -63,10 +63,10 @@ def plan_tiles(shape: tuple[int, int], *, tile_px: int = DEFAULT_TILE_PX,
                overlap_px: int = DEFAULT_OVERLAP_PX) -> list[Tile]:
     """The tiles of an image, row by row.
 
-    >>> [t.core for t in plan_tiles((10, 25), tile_px=10, overlap_px=2)]
-    [(0, 10, 0, 10), (0, 10, 10, 20), (0, 10, 20, 25)]
-    >>> plan_tiles((10, 25), tile_px=10, overlap_px=2)[1].window
-    (0, 10, 8, 22)
+    >>> [t.core for t in plan_tiles((100, 250), tile_px=100, overlap_px=20)]
+    [(0, 100, 0, 100), (0, 100, 100, 200), (0, 100, 200, 250)]
+    >>> plan_tiles((100, 250), tile_px=100, overlap_px=20)[1].window
+    (0, 100, 80, 220)
     """
     if tile_px < 64 or overlap_px < 0:
         raise ValueError(f"tiles must be at least 64 px (got {tile_px}) and the overlap not negative (got {overlap_px})")
