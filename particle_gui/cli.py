@@ -19,8 +19,9 @@ from pathlib import Path
 
 import particle_gui
 from particle_gui import cli_adapt, cli_calibrate
+from particle_gui.cli_scale import add_scale_options, dask_client, positive_int
 from particle_gui.core.errors import CalibrationError, ExportError, ParamsError, ParticleGuiError
-from particle_gui.core.params import DEFAULT_OVERLAP_PX, DEFAULT_TILE_PX, METHODS, PipelineParams
+from particle_gui.core.params import METHODS, PipelineParams
 from particle_gui.core.units import parse_length_nm
 
 # The engine (SciPy, pandas, OpenCV, onnxruntime: ~1.5 s) is imported by the commands that run
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("inputs", nargs="+", metavar="INPUT", help="image file or folder of images")
     _add_analysis_options(analyze)
-    _add_scale_options(analyze)
+    add_scale_options(analyze)
     analyze.set_defaults(subparser=analyze)
     report = commands.add_parser(
         "report",
@@ -68,68 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("folder", type=Path, metavar="FOLDER", help="folder of sample sub-folders (or of images)")
     _add_analysis_options(report)
-    report.add_argument("--jobs", type=_positive_int, metavar="N", default=os.cpu_count() or 1,
+    report.add_argument("--jobs", type=positive_int, metavar="N", default=os.cpu_count() or 1,
                         help="images analysed at once, in worker processes (default: the number of cores)")
     report.set_defaults(subparser=report)
     cli_calibrate.add_parser(commands, _length_nm, PROG)
     cli_adapt.add_parser(commands, METHODS)
     return parser
-
-
-def _shard(text: str) -> tuple[int, int]:
-    """``i/N`` (0 <= i < N) for argparse."""
-    try:
-        index, total = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not i/N, e.g. 0/4") from None
-    if not (total >= 1 and 0 <= index < total):
-        raise argparse.ArgumentTypeError(f"{text!r}: want 0 <= i < N")
-    return index, total
-
-
-def _positive_float(text: str) -> float:
-    """A number above 0, for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number above 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _add_scale_options(parser: argparse.ArgumentParser) -> None:
-    """``analyze``'s options for many images: workers, resuming, shards, a Dask cluster."""
-    parser.add_argument("--jobs", type=_positive_int, metavar="N", default=os.cpu_count() or 1,
-                        help="images analysed at once, in worker processes (default: the number of cores)")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the images already done in --out with the same parameters, options, models and "
-                        "version (records/<stem>.json); summary.csv is rebuilt from all of them")
-    parser.add_argument("--shard", type=_shard, metavar="i/N",
-                        help="analyse only every N-th image from the i-th (sorted), for job arrays; gather the shards "
-                        "with a last run with --resume and no --shard")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run the images on the Dask cluster at ADDRESS (needs the 'dask' extra: "
-                        "pip install 'particle_gui[dask]'); --out must be reachable from its workers")
-    parser.add_argument("--tile", type=_positive_int, metavar="PX", default=DEFAULT_TILE_PX,
-                        help="TIFFs too large to analyse in memory (stitched montages) are analysed in tiles of PX x PX "
-                        f"(default {DEFAULT_TILE_PX}; memory grows with it)")
-    parser.add_argument("--tile-overlap", type=_positive_int, metavar="PX", default=DEFAULT_OVERLAP_PX,
-                        help=f"how far each tile's analysis reaches into its neighbours (default {DEFAULT_OVERLAP_PX}); "
-                        "must exceed the largest particle, or particles crossing seams are left out (with a warning)")
-    parser.add_argument("--tiled-above", type=_positive_float, metavar="MPX",
-                        help="analyse TIFFs of more than MPX megapixels in tiles (default: the largest image analysed "
-                        "in memory, 120 Mpx; lower it where memory is short: 100 Mpx need ~3.4 GB analysed whole)")
 
 
 def _pixels(text: str) -> float:
@@ -301,7 +246,7 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
             bar.set_postfix_str(outcome.path.name, refresh=False)
             bar.update(done - bar.n)
 
-        client = _dask_client(args)
+        client = dask_client(args)
         try:
             report = run_batch(
                 paths, out_dir, params,
@@ -325,20 +270,6 @@ def _analyze(args: argparse.Namespace, argv: list[str]) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if report.failed else EXIT_OK
-
-
-def _dask_client(args: argparse.Namespace):
-    """A client of ``--scheduler``'s cluster, or None; a usage error without Dask or the cluster."""
-    if not args.scheduler:
-        return None
-    try:
-        from distributed import Client
-    except ImportError:
-        args.subparser.error("--scheduler needs Dask: pip install 'particle_gui[dask]' (dask and distributed)")
-    try:
-        return Client(args.scheduler, timeout="20s")
-    except (OSError, TimeoutError) as exc:
-        args.subparser.error(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}")
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
