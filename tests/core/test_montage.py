@@ -236,3 +236,18 @@ def test_network_tiles_share_one_scale_and_one_intensity_range(montage, tmp_path
     assert distance.max() < 1.0
     relative = np.abs(tiled.particles["ecd"].to_numpy() / whole.particles["ecd"].to_numpy()[index] - 1)
     assert np.median(relative) < 0.005 and relative.max() < 0.03
+
+
+@pytest.mark.parametrize("layout", [{}, {"tile": (256, 256), "compression": "zlib"}])
+def test_a_truncated_montage_fails_with_a_clear_reason_and_leaves_nothing(montage, tmp_path, layout):
+    path, _ = montage
+    cut = tmp_path / "cut.tif"
+    tifffile.imwrite(cut, tifffile.imread(path), **layout)
+    with cut.open("r+b") as handle:
+        handle.truncate(cut.stat().st_size // 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    report = run_batch([cut], out, PipelineParams(), montage_above_px=1_000_000, montage_tile_px=TILE,
+                       montage_overlap_px=OVERLAP)
+    assert "incomplete or damaged" in report.outcomes[0].error
+    assert sorted(p.name for p in out.iterdir()) == ["records", "run.json", "summary.csv"]

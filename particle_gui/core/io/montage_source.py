@@ -72,8 +72,15 @@ class MontageSource:
 
     def read(self, top: int, bottom: int, left: int, right: int) -> np.ndarray:
         """The stored values of rows ``top:bottom`` and columns ``left:right`` (a new array)."""
-        with tifffile.TiffFile(self.path) as tif:
-            return _read_window(tif.pages.first, self.path, (top, bottom, left, right))
+        height, width = self.shape
+        if not (0 <= top < bottom <= height and 0 <= left < right <= width):
+            raise ValueError(f"window {(top, bottom, left, right)} outside the image of {width} x {height} pixels")
+        try:
+            with tifffile.TiffFile(self.path) as tif:
+                return _read_window(tif.pages.first, self.path, (top, bottom, left, right))
+        except Exception as exc:  # decoders raise many types for truncated or corrupt data
+            raise ImageLoadError(f"{self.path}: cannot read rows {top}-{bottom}: the file is incomplete or damaged "
+                                 f"(truncated, still being copied, or corrupt): {exc}.") from exc
 
     def grey(self, top: int, bottom: int, left: int, right: int) -> np.ndarray:
         """The window as float32 grey in [0, 1], scaled with the whole montage's range."""
@@ -162,9 +169,6 @@ def _luminance(data: np.ndarray) -> np.ndarray:
 
 def _read_window(page: tifffile.TiffPage, path: Path, window: tuple[int, int, int, int]) -> np.ndarray:
     top, bottom, left, right = window
-    height, width = int(page.shape[0]), int(page.shape[1])
-    if not (0 <= top < bottom <= height and 0 <= left < right <= width):
-        raise ValueError(f"window {window} outside the image of {width} x {height} pixels")
     if page.is_memmappable:
         mapped = np.memmap(path, dtype=page.dtype.newbyteorder(page.parent.byteorder), mode="r",
                            offset=page.dataoffsets[0], shape=page.shape)
