@@ -39,13 +39,41 @@ def icon_files(source: Path = SOURCE) -> dict[Path, bytes]:
     return {ICO: ico.getvalue(), ICNS: icns.getvalue()}
 
 
+def decoded_images(data: bytes) -> list[tuple[tuple[int, int], bytes]]:
+    """Every image an ICO or ICNS file holds, decoded to RGBA: what ``--check`` compares.
+
+    Bytes differ between platforms (each Pillow wheel carries its own zlib, which compresses the
+    PNG entries differently), pixels do not.
+    """
+    image = Image.open(io.BytesIO(data))
+    sizes = sorted(image.info.get("sizes", {image.size}))
+    images = []
+    for size in sizes:
+        frame = Image.open(io.BytesIO(data))
+        frame.size = size[:2]
+        if len(size) == 3:  # ICNS: (width, height, scale)
+            frame.load(scale=size[2])
+        else:
+            frame.load()
+        images.append((frame.size, frame.convert("RGBA").tobytes()))
+    return images
+
+
+def is_current(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds the same icon images as ``data`` (see ``decoded_images``)."""
+    if not path.is_file():
+        return False
+    current = path.read_bytes()
+    return current == data or decoded_images(current) == decoded_images(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check that the outputs are up to date")
     args = parser.parse_args(argv)
     stale = []
     for path, data in icon_files().items():
-        if path.is_file() and path.read_bytes() == data:
+        if is_current(path, data):
             continue
         if args.check:
             stale.append(path)
