@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import _json
 import importlib.util
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,11 +26,18 @@ def _packaging_texts() -> dict[Path, str]:
     return {path: path.read_text(encoding="utf-8") for path in paths}
 
 
+def _allowed_absolute_path(path: Path, match: str) -> bool:
+    """macOS's /Applications; and in packaging/wine, Windows paths on the C: drive of the Wine
+    prefix that build.sh makes itself (C:\\python311, C:\\src, C:\\Program Files)."""
+    in_wine_prefix = path.is_relative_to(PACKAGING / "wine") and re.search(r"C:\\\\?[A-Za-z]", match)
+    return "/Applications" in match or bool(in_wine_prefix)
+
+
 def test_packaging_files_hold_no_absolute_paths():
     offending = [f"{path.relative_to(ROOT)}: {match.group(0)!r}"
                  for path, text in _packaging_texts().items()
                  for match in ABSOLUTE_PATH.finditer(text)
-                 if "/Applications" not in match.group(0)]
+                 if not _allowed_absolute_path(path, match.group(0))]
     assert offending == []
 
 
@@ -36,7 +45,7 @@ def test_icons_are_generated_from_the_source_png():
     make_icons = load("make_icons")
     for path, data in make_icons.icon_files().items():
         assert path.is_file(), f"{path} missing: run python packaging/make_icons.py"
-        assert path.read_bytes() == data, f"{path} is stale: run python packaging/make_icons.py"
+        assert make_icons.is_current(path, data), f"{path} is stale: run python packaging/make_icons.py"
 
 
 def test_window_icon_is_package_data():
@@ -131,3 +140,34 @@ def test_windows_size_estimate_swaps_linux_binaries_for_windows_ones(tmp_path):
     assert sizes["Qt"] == 600
     assert sizes["Python code, data, models"] == 40
     assert sum(sizes.values()) == 1000 + 10 + 500 + 250 + 600 + 40 + sum(estimate.WINDOWS_ONLY_BYTES.values())
+
+
+def test_qtopengl_stand_ins_let_pyqtgraph_draw_without_qt_opengl(tmp_path):
+    """The runtime hook's stand-ins (the bundle leaves Qt's OpenGL modules out), put before the
+    real modules as they would be where those are missing: pyqtgraph imports and draws an image."""
+    script = tmp_path / "stand_ins.py"
+    script.write_text(f"""
+import runpy, sys
+runpy.run_path({str(PACKAGING / "hooks" / "rthooks" / "pyi_rth_qtopengl.py")!r})
+sys.meta_path.insert(0, sys.meta_path.pop())  # the stand-ins first: as if the real modules were absent
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtOpenGL, QtOpenGLWidgets, QtWidgets
+assert QtOpenGL.__spec__.origin is None and QtOpenGLWidgets.QOpenGLWidget is QtWidgets.QWidget
+try:
+    QtOpenGL.QOpenGLTexture
+except ImportError as error:
+    assert "not part of this app's bundle" in str(error)
+else:
+    raise AssertionError("QOpenGLTexture from a stand-in")
+app = pg.mkQApp()
+widget = pg.PlotWidget()
+widget.addItem(pg.ImageItem(np.arange(100.0).reshape(10, 10)))
+widget.resize(200, 150)
+image = widget.grab().toImage()
+assert image.width() == 200 and len({{image.pixel(x, y) for x in range(0, 200, 7) for y in range(0, 150, 7)}}) > 5
+print("ok")
+""")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert completed.returncode == 0 and completed.stdout.strip().endswith("ok"), completed.stderr[-2000:]
