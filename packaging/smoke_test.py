@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "ParticleGUI"
 SAMPLE_NAME = "synthetic_zeiss_sem.tif"
 TIMEOUT_S = 300
+ACCESS_VIOLATION = 0xC0000005  # a Windows program's exit code when it crashed (--retry-crashed)
+# Options given to every `analyze` and `report` (main's --jobs): none runs them on every core.
+WORKER_OPTIONS: list[str] = []
 # Vendor files of ../shared/data/formats that hold an image (08_carbon.dm3 holds a spectrum).
 FORMAT_FILES = ("dmTest_float32_nonSquare_diffPixelSize.dm3", "dmTest_float32_nonSquare_diffPixelSize.dm4",
                 "16_STOimage_1.ser", "Acquisition_18.emd", "temp.mrc")
@@ -61,7 +64,11 @@ class FrozenApp:
             gui = contents / "MacOS" / APP_NAME
             return cls(gui=gui, cli=gui, sample_data=contents / "Resources" / "sample_data",
                        models=contents / "Resources" / "particle_gui" / "models")
-        folder = dist_dir / APP_NAME
+        return cls.in_folder(dist_dir / APP_NAME)
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> FrozenApp:
+        """A one-folder app on Windows or Linux: dist/ParticleGUI, or where the installer put it."""
         models = folder / "_internal" / "particle_gui" / "models"
         if sys.platform == "win32":
             exe = folder / f"{APP_NAME}.exe"
@@ -154,7 +161,7 @@ def check_cli_analyze(app: FrozenApp, work: Path, env: dict[str, str]) -> str:
     """``analyze`` on the sample and on copies of it in the TIFF compressions tifffile decodes with imagecodecs."""
     images = [app.sample_data / SAMPLE_NAME, *_compressed_copies(app.sample_data / SAMPLE_NAME, work / "tiff")]
     out_dir = work / "analyze"
-    run([app.cli, "analyze", *images, "--out", out_dir], env)
+    run([app.cli, "analyze", *images, "--out", out_dir, *WORKER_OPTIONS], env)
     check_outputs(out_dir, images[:1], calibrated=True)
     check_outputs(out_dir, images[1:], calibrated=False)
     shape_classes = summary_rows(out_dir)[images[0].name].get("shape_classes")  # the ONNX classifier's output
@@ -184,7 +191,7 @@ def check_vendor_formats(app: FrozenApp, work: Path, env: dict[str, str], format
     if not images:
         return "skipped: no vendor files (needs numpy, tifffile, mrcfile and ncempy here, or --formats)"
     out_dir = work / "vendor_out"
-    run([app.cli, "analyze", *images, "--out", out_dir], env)
+    run([app.cli, "analyze", *images, "--out", out_dir, *WORKER_OPTIONS], env)
     check_outputs(out_dir, images, calibrated=True)
     return f"{', '.join(image.name for image in images)} opened with their calibration"
 
@@ -214,14 +221,14 @@ def check_dl_segmentation(app: FrozenApp, work: Path, env: dict[str, str]) -> st
         return f"skipped: no segmentation model in {app.models}"
     image = app.sample_data / SAMPLE_NAME
     out_dir = work / "dl"
-    run([app.cli, "analyze", image, "--method", "dl", "--out", out_dir], env)
+    run([app.cli, "analyze", image, "--method", "dl", "--out", out_dir, *WORKER_OPTIONS], env)
     check_outputs(out_dir, [image], calibrated=True)
     return f"{summary_rows(out_dir)[image.name]['n_particles']} particles found by the ONNX model"
 
 
 def check_report(app: FrozenApp, work: Path, env: dict[str, str]) -> str:
     out_dir = work / "report"
-    run([app.cli, "report", app.sample_data, "--out", out_dir], env)
+    run([app.cli, "report", app.sample_data, "--out", out_dir, *WORKER_OPTIONS], env)
     pdf = out_dir / "report.pdf"
     if not pdf.is_file() or not pdf.read_bytes().startswith(b"%PDF"):
         raise SmokeError("report.pdf not written")
@@ -242,8 +249,15 @@ CHECKS: dict[str, Callable[..., str]] = {
 }
 
 
-def bundle_size_mb(dist_dir: Path) -> float:
-    folder = dist_dir / (f"{APP_NAME}.app" if sys.platform == "darwin" else APP_NAME)
+def _run_check(check: Callable[..., str], app: FrozenApp, work: Path, env: dict[str, str],
+               extra: dict) -> tuple[str, bool]:
+    try:
+        return check(app, work, env, **extra), True
+    except (SmokeError, subprocess.TimeoutExpired, OSError) as error:
+        return str(error), False
+
+
+def bundle_size_mb(folder: Path) -> float:
     return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
 
 
@@ -252,23 +266,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the build's dist folder (default: dist/)")
     parser.add_argument("--out", type=Path, help="keep the outputs here (default: a temporary folder)")
     parser.add_argument("--formats", type=Path, help="folder of vendor test files (DM3/DM4/SER/EMD/MRC)")
+    parser.add_argument("--installed", type=Path, metavar="FOLDER",
+                        help="check the app installed in FOLDER (Windows, Linux) instead of the build in --dist")
+    parser.add_argument("--jobs", type=int, help="worker processes of analyze and report (default: theirs, "
+                                                  "every core); build.sh gives 1 under Wine, whose pipes "
+                                                  "sometimes leave multiprocessing waiting for ever")
+    parser.add_argument("--retry-crashed", action="store_true",
+                        help="run a check once more when its program crashed (access violation), and say "
+                             "so; build.sh gives it under Wine, where the window crashed once in ~13 starts")
     args = parser.parse_args(argv)
-    app = FrozenApp.in_dist(args.dist.resolve())
+    WORKER_OPTIONS[:] = ["--jobs", str(args.jobs)] if args.jobs else []
+    if args.installed:
+        app_folder = args.installed.resolve()
+        app = FrozenApp.in_folder(app_folder)
+    else:
+        app = FrozenApp.in_dist(args.dist.resolve())
+        app_folder = args.dist.resolve() / (f"{APP_NAME}.app" if sys.platform == "darwin" else APP_NAME)
     if not app.exists():
-        print(f"no frozen app in {args.dist}: build it with python packaging/build.py", file=sys.stderr)
+        print(f"no frozen app in {args.installed or args.dist}: build it with python packaging/build.py",
+              file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="particle_gui_smoke_") as temporary:
         work = (args.out or Path(temporary)).resolve()
         work.mkdir(parents=True, exist_ok=True)
         env = app_environment(work / "config")
-        results = {"bundle_mb": round(bundle_size_mb(args.dist.resolve()), 1), "checks": {}}
+        results = {"bundle_mb": round(bundle_size_mb(app_folder), 1), "checks": {}}
         for name, check in CHECKS.items():
             started = time.perf_counter()
-            try:
-                extra = {"formats_dir": args.formats} if check is check_vendor_formats else {}
-                detail, ok = check(app, work, env, **extra), True
-            except (SmokeError, subprocess.TimeoutExpired, OSError) as error:
-                detail, ok = str(error), False
+            extra = {"formats_dir": args.formats} if check is check_vendor_formats else {}
+            detail, ok = _run_check(check, app, work, env, extra)
+            if not ok and args.retry_crashed and f"exit code {ACCESS_VIOLATION}," in detail:
+                first = detail.splitlines()[0]
+                detail, ok = _run_check(check, app, work, env, extra)
+                detail = f"{detail} (second try: the first crashed: {first})"
             seconds = time.perf_counter() - started
             results["checks"][name] = {"ok": ok, "seconds": round(seconds, 2), "detail": detail}
             print(f"{'PASS' if ok else 'FAIL'} {name} ({seconds:.1f} s): {detail}", flush=True)

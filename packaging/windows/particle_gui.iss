@@ -1,7 +1,8 @@
 ; Inno Setup 6 script: ParticleGUI-<version>-Setup.exe from the PyInstaller folder dist\ParticleGUI.
 ; Built by `python packaging/build.py --installer`, which passes the defines below:
 ;   iscc /DAppVersion=0.1.0 /DBundleDir=<repo>\dist\ParticleGUI /DOutputDir=<repo>\dist packaging\windows\particle_gui.iss
-; Per-user install by default (no administrator rights needed); the wizard offers all users.
+; Per-user install by default (no administrator rights needed); the wizard offers all users, and so
+; does the command line: Setup.exe /VERYSILENT /ALLUSERS (packaging/wine/build.sh installs that way).
 
 #ifndef AppVersion
   #error Pass the version: iscc /DAppVersion=X.Y.Z (packaging/build.py does)
@@ -26,7 +27,7 @@ AppPublisher=particle_gui contributors
 DefaultDirName={autopf}\ParticleGUI
 DefaultGroupName={#AppName}
 PrivilegesRequired=lowest
-PrivilegesRequiredOverridesAllowed=dialog
+PrivilegesRequiredOverridesAllowed=commandline dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 OutputDir={#OutputDir}
