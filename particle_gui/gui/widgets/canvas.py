@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
@@ -16,6 +19,25 @@ from particle_gui.core.output.render import (
     render_overlay_rgba,
 )
 from particle_gui.gui.widgets.canvas_tools import CanvasTools
+
+
+@contextlib.contextmanager
+def _no_matplotlib_colormap_scan() -> Iterator[None]:
+    """Leave out pyqtgraph's scan of matplotlib's colour maps while a histogram is made.
+
+    pyqtgraph's gradient menu imports ``matplotlib.pyplot`` (0.45 s, the largest single import of
+    the window's start) only to decide whether to offer matplotlib's uncategorised maps; the canvas
+    hides that gradient, so its menu is never shown. Without the scan the menu has no "Others".
+    """
+    from pyqtgraph.widgets import ColorMapMenu as menu_module
+
+    scan = menu_module.find_mpl_leftovers
+    menu_module.find_mpl_leftovers = list  # list() is []: no leftover maps
+    try:
+        yield
+    finally:
+        menu_module.find_mpl_leftovers = scan
+
 
 class ImageCanvas(QWidget):
     """Zoomable, pannable view of one image with its particles.
@@ -47,7 +69,8 @@ class ImageCanvas(QWidget):
         self._viewbox.addItem(self._overlay_item)
         self._viewbox.addItem(self._selection_item)
         # Display levels with their histogram (drag the bounds to change contrast).
-        self.levels = pg.HistogramLUTItem(image=self._image_item, gradientPosition="right")
+        with _no_matplotlib_colormap_scan():
+            self.levels = pg.HistogramLUTItem(image=self._image_item, gradientPosition="right")
         self.levels.gradient.hide()
         self.levels.axis.setLabel("Display grey level")
         self._view.addItem(self.levels)
