@@ -59,6 +59,21 @@ def test_two_workers_write_the_same_files_byte_for_byte(folder, one_job, tmp_pat
     assert len(list((tmp_path / RECORDS_DIR).glob("*.json"))) == N_IMAGES
 
 
+def test_without_worker_processes_the_batch_runs_in_this_process(folder, one_job, tmp_path, monkeypatch):
+    """A system without a writable /dev/shm (a bare chroot, some sandboxes) cannot make the pool's lock:
+    the batch says so and analyses the images one after another, with the same files."""
+    from particle_gui.core.output import parallel
+
+    def no_semaphores(jobs):
+        raise PermissionError(13, "Permission denied")  # what SemLock raises there
+
+    monkeypatch.setattr(parallel, "make_pool", no_semaphores)
+    with pytest.warns(RuntimeWarning, match="Worker processes cannot be started here"):
+        report = run_batch(_paths(folder), tmp_path, PipelineParams(), jobs=2)
+    assert report.failed == 0 and len(report.outcomes) == N_IMAGES
+    assert _digests(tmp_path) == _digests(one_job)
+
+
 def test_resume_redoes_only_what_is_missing_or_changed(folder, one_job, tmp_path):
     stopped = []
     report = run_batch(_paths(folder), tmp_path, PipelineParams(), jobs=1,

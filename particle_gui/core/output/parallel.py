@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import os
 import signal
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -163,7 +164,18 @@ def run_elsewhere(task: Callable[..., Any], items: Sequence[tuple[int, tuple]], 
     CancelledError
         ``should_cancel`` returned True.
     """
-    pool = executor or make_pool(min(jobs, len(items)))
+    pool = executor
+    if pool is None:
+        try:
+            pool = make_pool(min(jobs, len(items)))
+        except (OSError, NotImplementedError) as exc:  # no /dev/shm or semaphores (some containers, sandboxes)
+            warnings.warn(f"Worker processes cannot be started here ({type(exc).__name__}: {exc}); "
+                          "the images are analysed one after another in this process.", RuntimeWarning, stacklevel=2)
+            for index, args in items:
+                if should_cancel is not None and should_cancel():
+                    raise CancelledError("The batch was cancelled.") from None
+                finish(index, task(*args))
+            return
     finished = False
     try:
         for index, outcome in run_tasks(task, items, pool, should_cancel):
