@@ -76,6 +76,28 @@ def test_seeded_split_of_two_touching_discs():
     assert abs((labels == 1).sum() - (labels == 2).sum()) < 30
 
 
+def test_seeds_clicked_off_centre_still_cut_at_the_neck():
+    """Discs of radius 16 and 14 touching at x ~ 55: wherever in each lobe the seeds are, the cut is
+    at the neck (the distance map's own watershed from the clicks cut at x = 42 for seeds at 30 and 62)."""
+    yy, xx = np.mgrid[:80, :140]
+    two = (((yy - 40) ** 2 + (xx - 40) ** 2 < 256) | ((yy - 40) ** 2 + (xx - 68) ** 2 < 196)).astype(np.int32)
+    for seeds in ([(30, 40), (62, 40)], [(48, 45), (75, 40)], [(45, 40), (60, 40)]):
+        labels = two.copy()
+        split_particle_by_seeds(labels, 1, seeds).apply(labels)
+        first = labels[40] == labels[seeds[0][1], seeds[0][0]]
+        assert 53 <= np.flatnonzero(first & (labels[40] > 0)).max() <= 56, seeds
+
+
+def test_seeds_in_a_round_particle_divide_it_between_them():
+    """No neck: each pixel goes to its nearest seed (the old split gave one seed a single pixel)."""
+    yy, xx = np.mgrid[:80, :120]
+    labels = (((yy - 40) ** 2 + (xx - 60.5) ** 2) < 225).astype(np.int32)
+    split_particle_by_seeds(labels, 1, [(51.2, 40), (67.5, 40)]).apply(labels)
+    first, second = (labels == 1).sum(), (labels == 2).sum()
+    assert first > 300 and second > 300 and labels[40, 51] == 1 and labels[40, 68] == 2
+    assert np.flatnonzero(labels[40] == 1).max() in (58, 59, 60)  # halfway between 51 and 68
+
+
 def test_add_polygon_fills_only_background_with_a_new_id():
     labels = grid()
     mask = polygon_mask(labels.shape, [(0, 0), (4, 0), (4, 2), (0, 2)])

@@ -176,10 +176,28 @@ def split_particle_by_line(
     return delta_between(before, after, box, "split")
 
 
+def _uphill(distance: np.ndarray, row: int, col: int) -> tuple[int, int]:
+    """The local maximum of ``distance`` reached by always stepping to the highest 8-neighbour."""
+    height, width = distance.shape
+    while True:
+        window = distance[max(row - 1, 0):row + 2, max(col - 1, 0):col + 2]
+        step_row, step_col = np.unravel_index(int(np.argmax(window)), window.shape)
+        step_row, step_col = step_row + max(row - 1, 0), step_col + max(col - 1, 0)
+        if distance[step_row, step_col] <= distance[row, col]:
+            return row, col
+        row, col = int(step_row), int(step_col)
+
+
 def split_particle_by_seeds(
     labels: np.ndarray, particle_id: int, seeds_xy, *, within: Box | None = None, next_id: int | None = None
 ) -> LabelDelta:
-    """Seeded watershed split of one particle on its distance map: one piece per seed."""
+    """Split one particle into one piece per seed, along its necks where it has them.
+
+    Each seed climbs the particle's distance map to its local maximum; when every seed reaches a
+    maximum of its own, a (slightly compact) watershed from those maxima cuts along the necks between
+    them, wherever in its lobe the user clicked. When two seeds reach the same maximum (a round
+    particle, no neck between them), each pixel goes to its nearest seed instead.
+    """
     seeds = [(int(round(x)), int(round(y))) for x, y in seeds_xy]
     box = _ids_box(labels, [particle_id], within)
     if box is None or len(seeds) < 2:
@@ -187,13 +205,19 @@ def split_particle_by_seeds(
     r0, r1, c0, c1 = box
     before = labels[r0:r1, c0:c1]
     inside = before == particle_id
-    markers = np.zeros(inside.shape, np.int32)
-    for index, (x, y) in enumerate(seeds, start=1):
-        if r0 <= y < r1 and c0 <= x < c1 and inside[y - r0, x - c0]:
-            markers[y - r0, x - c0] = index
-    if np.count_nonzero(markers) < 2:
+    points = [(y - r0, x - c0) for x, y in seeds if r0 <= y < r1 and c0 <= x < c1 and inside[y - r0, x - c0]]
+    if len(set(points)) < 2:
         return _empty_delta("split")
-    pieces = watershed(-distance_map(inside), markers, mask=inside, connectivity=2)
+    distance = distance_map(inside)
+    tops = [_uphill(distance, row, col) for row, col in points]
+    separate = len(set(tops)) == len(tops)
+    markers = np.zeros(inside.shape, np.int32)
+    for index, (row, col) in enumerate(tops if separate else points, start=1):
+        markers[row, col] = index
+    if separate:
+        pieces = watershed(-distance, markers, mask=inside, connectivity=2, compactness=0.01)
+    else:
+        pieces = watershed(np.zeros(inside.shape), markers, mask=inside, connectivity=2, compactness=1.0)
     used = np.unique(pieces[pieces > 0])
     first_free = next_free_id(labels) if next_id is None else next_id
     lookup = np.zeros(int(pieces.max()) + 1, np.int64)
