@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSpinBox, QToolBar
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QSpinBox, QToolBar
 
 from particle_gui.core.editing.session import SESSION_SUFFIX
 from particle_gui.desktop.autosave import journal_for, pending_recoveries
@@ -51,7 +51,10 @@ class EditMenu(QObject):
                                  QKeySequence.StandardKey.Delete)
         self.merge_action = act("&Merge selected particles", self.editor.merge_selection, "Ctrl+M")
         self.discard_action = act("Discard all &corrections of this image…", self._on_discard)
-        edit_menu = w.menuBar().addMenu("&Edit")
+        bar = w.menuBar()
+        edit_menu = QMenu("&Edit", bar)
+        menus = bar.actions()  # File, Image, ...: Edit goes second, where every application has it
+        bar.insertMenu(menus[1], edit_menu) if len(menus) > 1 else bar.addMenu(edit_menu)
         for action in (self.undo_action, self.redo_action, self.delete_action, self.merge_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,6 +44,8 @@ from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
 from particle_gui.gui.widgets.summary_panel import SummaryPanel
 
+DEFAULT_SIZE = (1500, 950)  # the window at its first start, when the screen has room
+CANVAS_MINIMUM = (320, 240)
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 
 
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.message_bar)
         column.addWidget(self.canvas, 1)
+        self.canvas.setMinimumSize(*CANVAS_MINIMUM)  # the docks give way before the image does
         self.setCentralWidget(central)
 
         self.params_panel = ParamsPanel(self.controller.default_params)
@@ -95,9 +98,12 @@ class MainWindow(QMainWindow):
         size_dock.raise_()
         summary_dock = self._dock(self.summary_panel, "Summary", right)
         table_dock = self._dock(self.particle_table, "Particles", Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([params_dock, size_dock], [400, 440], Qt.Orientation.Horizontal)
-        self.resizeDocks([params_dock, intensity_dock, size_dock, summary_dock, table_dock], [480, 220, 430, 270, 170],
-                         Qt.Orientation.Vertical)
+        width, height = self._first_size()
+        across, down = width / DEFAULT_SIZE[0], height / DEFAULT_SIZE[1]
+        self.resizeDocks([params_dock, size_dock], [round(400 * across), round(440 * across)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([params_dock, intensity_dock, size_dock, summary_dock, table_dock],
+                         [round(h * down) for h in (480, 220, 430, 270, 170)], Qt.Orientation.Vertical)
 
         self.calibration_label = QLabel("no image")
         self.count_label = QLabel("")
@@ -117,7 +123,16 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         if not self.settings.window_geometry:
-            self.resize(1500, 950)
+            self.resize(width, height)
+
+    def _first_size(self) -> tuple[int, int]:
+        """The window's size at its first start: 1500 x 950, or the screen's free area when smaller."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        free = screen.availableGeometry()
+        # A window manager adds a title bar and borders outside the size asked for.
+        return min(DEFAULT_SIZE[0], free.width() - 16), min(DEFAULT_SIZE[1], free.height() - 48)
 
     # --- construction -------------------------------------------------------------------------
 

@@ -140,3 +140,17 @@ def test_the_window_starts_without_matplotlib(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     # none loaded; pyqtgraph's scan is itself again after the histogram was made; its menu is hidden
     assert completed.stdout.strip().splitlines()[-1] == "[] find_mpl_leftovers False"
+
+
+def test_a_first_start_fits_the_screen_and_edit_is_the_second_menu(qtbot, window):
+    """On a screen smaller than the default 1500 x 950 (offscreen: 800 x 600) the window fits the
+    free area, the docks shrink in proportion and the image keeps a usable canvas."""
+    from particle_gui.gui.main_window import CANVAS_MINIMUM, DEFAULT_SIZE
+
+    free = window.screen().availableGeometry()
+    assert free.width() < DEFAULT_SIZE[0] and free.height() < DEFAULT_SIZE[1]  # the case under test
+    assert window.width() <= free.width() and window.height() <= free.height()
+    qtbot.waitUntil(lambda: window.canvas.width() >= CANVAS_MINIMUM[0])
+    assert window.canvas.height() >= CANVAS_MINIMUM[1]
+    titles = [action.text() for action in window.menuBar().actions()]
+    assert titles[:2] == ["&File", "&Edit"] and titles[-1] == "&Help"

@@ -477,3 +477,15 @@ def test_intensity_axis_reads_in_the_images_grey_levels(qtbot, disc_result):
     axis = widget.plot_item.getAxis("bottom")
     assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5) == ["100", "2100", "4100"]
     assert axis.labelText == "Grey level (after pre-processing)"
+    threshold = widget.threshold_value()
+    assert widget.threshold_label_text == f"threshold {100.0 + 4000.0 * threshold:.1f}"  # not the 0-1 value
+
+
+def test_the_threshold_label_follows_the_grey_levels_of_each_image(qtbot, disc_result):
+    widget = _shown(qtbot, IntensityHistogramWidget())
+    widget.set_result(disc_result)
+    widget.set_grey_levels(0.0, 255.0)
+    value = widget.threshold_value()
+    assert widget.threshold_label_text == f"threshold {255.0 * value:.1f}"
+    widget.set_grey_levels(0.0, 1.0)  # data already in 0-1 (a float image): four digits
+    assert widget.threshold_label_text == f"threshold {value:.4g}"

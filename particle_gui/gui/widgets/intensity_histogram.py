@@ -39,6 +39,21 @@ class GreyLevelAxis(pg.AxisItem):
         decimals = 0 if span >= 1 else min(4, int(np.ceil(-np.log10(span))) + 1)
         return [f"{level:.{decimals}f}" for level in levels]
 
+    def level_text(self, value: float) -> str:
+        """One 0-1 value in the image's grey levels, to a tenth of a level (or 4 digits for 0-1 data)."""
+        level = self._offset + self._scale * value
+        return f"{level:.1f}" if abs(self._scale) >= 100 else f"{level:.4g}"
+
+
+class _ThresholdLabelFormat:
+    """The threshold line's label text in the axis's grey levels (pyqtgraph calls ``format(value=)``)."""
+
+    def __init__(self, axis: GreyLevelAxis) -> None:
+        self._axis = axis
+
+    def format(self, value: float) -> str:
+        return f"threshold {self._axis.level_text(value)}"
+
 
 def intensity_counts(image: np.ndarray, *, bins: int = BINS, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Counts of ``bins`` equal bins over [0, 1] of a (regularly subsampled) 2-D image.
@@ -91,6 +106,7 @@ class IntensityHistogramWidget(QWidget):
             label="threshold {value:.3f}",
             labelOpts={"position": 0.92, "color": AXIS_PEN, "fill": (255, 255, 255, 200), "movable": False},
         )
+        self._line.label.format = _ThresholdLabelFormat(self._axis)
         self._line.setZValue(10)
         self._line.setToolTip("Drag to change the threshold")
         item.addItem(self._line, ignoreBounds=True)
@@ -137,6 +153,11 @@ class IntensityHistogramWidget(QWidget):
     def set_grey_levels(self, offset: float, scale: float) -> None:
         """Label the axis in the image's own grey levels (``offset + scale * value`` of the 0-1 values)."""
         self._axis.set_levels(offset, scale)
+        self._line.label.valueChanged()
+
+    @property
+    def threshold_label_text(self) -> str:
+        return self._line.label.toPlainText()
 
     def set_result(self, result: PipelineResult | None) -> None:
         """Show the intensities and threshold of ``result``; None clears the plot.
@@ -163,6 +184,7 @@ class IntensityHistogramWidget(QWidget):
         self._line.setVisible(True)
         if not self._line.moving:
             self._line.setValue(result.threshold.value)
+            self._line.label.valueChanged()  # the grey levels may have changed with the image, the value not
         self._polarity_label.setText(f"particles: {result.threshold.polarity}")
 
     # --- slots ----------------------------------------------------------------------------------

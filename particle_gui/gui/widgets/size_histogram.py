@@ -121,6 +121,9 @@ class SizeHistogramWidget(QWidget):
         self._quantity_combo.setToolTip("The size shown: equivalent circular diameter, or Feret length or width "
                                         "(for rods and plates); the fit and the summary are by ECD")
         self._quantity_combo.currentIndexChanged.connect(lambda _i: self.set_result(self._result))
+        # May shrink (its list still shows the whole names) so the dock fits beside the image on small screens.
+        self._quantity_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._quantity_combo.setMinimumContentsLength(6)
         self._by_class_check = QCheckBox("By shape class")
         self._by_class_check.setToolTip("Stack the bars by shape class (colours as in the shape overlay).")
         self._by_class_check.toggled.connect(self._on_by_class_check_toggled)
