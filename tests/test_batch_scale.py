@@ -185,8 +185,15 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(tmp_path):
     finished = {p.stem for p in (out / RECORDS_DIR).glob("*.json")}
     assert 2 <= len(finished) < 24
     assert {p.name.removesuffix("_labels.tif") for p in out.glob("*_labels.tif")} >= finished
-    def survivors() -> list[str]:
-        return subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+    def survivors() -> list[int]:  # the processes still in the run's group (no pgrep on a minimal system)
+        group = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.getpgid(int(entry)) == process.pid:
+                    group.append(int(entry))
+            except ProcessLookupError:
+                continue
+        return group
 
     deadline = time.monotonic() + 15  # multiprocessing's resource tracker leaves a moment after its parent
     while survivors() and time.monotonic() < deadline:
