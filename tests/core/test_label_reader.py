@@ -17,7 +17,7 @@ from particle_gui.core.analysis.pipeline import Pipeline
 from particle_gui.core.io.scalebar import detect_scale_bar
 from synthetic import databars
 from synthetic.scenes import random_scene
-from tests.shared_data import VENDOR_SEM, require
+from tests.shared_data import EMPS, VENDOR_SEM, require
 
 #: Both ship with matplotlib, so they exist wherever the tests run; STIX is never trained on.
 FAMILIES = {"training": "DejaVu Sans", "held_out": "STIX"}
@@ -135,3 +135,57 @@ def test_crops_are_read_with_a_margin():
     wide = label_reader.widened(crop)
     assert wide.shape == (8, 14)  # a quarter of the height on each side
     assert (wide[:, :2] == 0).all() and (wide[:, -2:] == 9).all()
+
+
+def _burned_in(text: str, family: str, *, background: float, ink: int, box: int | None, size: int = 30,
+               seed: int = 3) -> tuple[np.ndarray, tuple[int, int]]:
+    """A light TEM-like specimen (dark discs on grey) with a bar and label burned into its lower right."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    height, width = 600, 800
+    grey = rng.normal(background, 8, (height, width))
+    yy, xx = np.mgrid[:height, :width]
+    for cy, cx, r in ((520, 600, 45), (470, 720, 30), (545, 700, 25), (300, 300, 60)):  # some behind the label
+        grey[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = 60
+    pil = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(pil)
+    x0, x1, y = 580, 740, 560
+    if box is not None:
+        draw.rectangle([x0 - 8, y - 2 * size - 8, x1 + 8, y + 12], fill=box)
+    draw.text(((x0 + x1) / 2, y - 8), text, font=databars._font(family, size), fill=ink, anchor="mb")
+    draw.rectangle([x0, y, x1 - 1, y + 5], fill=ink)
+    return np.asarray(pil, np.float32) / 255.0, (x0, x1)
+
+
+@pytest.mark.parametrize("text, family, background, ink, box, size", [
+    ("200 nm", "DejaVu Sans Bold", 185.0, 255, None, 22),  # white on a light specimen, dark particles behind
+    ("1 µm", "DejaVu Serif", 185.0, 255, None, 22),
+    ("200 nm", "DejaVu Serif", 120.0, 0, 255, 14),  # thin dark type in a white box: its strokes never reach 20
+])
+def test_labels_burned_into_the_image_are_read(text, family, background, ink, box, size):
+    """Each of these was found as a bar with its label unread before: the ink was the grey levels above
+    235 or below 20 over the whole image, and the reader saw the dark particles as well as the text."""
+    image, (x0, x1) = _burned_in(text, family, background=background, ink=ink, box=box, size=size)
+    scale = detect_scale_bar(image, detect_data_bar(image))
+    assert scale is not None and (scale.x_start, scale.x_end) == (x0, x1)
+    assert scale.confident and scale.length_nm == pytest.approx(1000.0 if "µm" in text else 200.0)
+
+
+def test_no_bar_is_read_on_emps_images_without_one():
+    """The EMPS images listed as bar-free (benchmarks/emps_no_scale_bar.txt) give no confident bar; a
+    3-px-high run of a rod's edge pieces read "2µm" on f32c7bd62b once labels were read in the ink
+    around a bar (no label is under 5 px high now)."""
+    from pathlib import Path
+
+    folder = require(EMPS) / "images"
+    listed = Path(__file__).resolve().parents[2] / "benchmarks" / "emps_no_scale_bar.txt"
+    names = [n.strip() for n in listed.read_text().splitlines() if n.strip() and not n.startswith("#")]
+    assert len(names) >= 50
+    false = []
+    for name in names:
+        grey = load_image(folder / f"{name}.png").grey
+        scale = detect_scale_bar(grey, detect_data_bar(grey))
+        if scale is not None and scale.confident:
+            false.append((name, scale.label))
+    assert false == []

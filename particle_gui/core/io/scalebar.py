@@ -18,12 +18,15 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, local_ink, placed
 from particle_gui.core.io.databar import DataBar, to_uint8
 from particle_gui.core.errors import CalibrationError
 from particle_gui.core.units import parse_length_nm
 
 #: Below this reading confidence a label is not trusted.
 MIN_LABEL_CONFIDENCE = 0.8
+#: A label's text is at least this many pixels high.
+MIN_LABEL_HEIGHT = 5
 #: A bar is at least this fraction of the image width (and 10 px), at most this fraction.
 MIN_BAR_FRACTION, MAX_BAR_FRACTION = 0.03, 0.7
 
@@ -157,7 +160,7 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
     for box in lines:
         x0, y0, x1, y1 = box
         h = y1 - y0
-        if x1 - x0 < h or h < 5:  # a label has a number and a unit: wider than high, and legible
+        if x1 - x0 < h or h < MIN_LABEL_HEIGHT:  # a label has a number and a unit: wider than high, legible
             continue
         overlaps = min(x1, bar.x_end) - max(x0, bar.x_start) > 0.5 * min(x1 - x0, bar.length_px)
         vertical = min(abs(bar.y - y1), abs(y0 - bar.y))
@@ -230,11 +233,22 @@ def _round_number(text: str) -> bool:
     return 0 < len(digits) <= 2
 
 
-def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader) -> tuple[str, float, float] | None:
-    """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length."""
+def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader,
+          polarity: int = 0) -> tuple[str, float, float] | None:
+    """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length.
+
+    With the ink's polarity known (+1 bright, -1 dark: a bar burned into the image), whatever lies on
+    the other side of the crop's background (dark particles behind white text) is set to the
+    background first, so that the reader sees only the text against a plain ground.
+    """
     x0, y0, x1, y1 = box
+    if y1 - y0 < MIN_LABEL_HEIGHT or x1 - x0 < y1 - y0:
+        return None  # not a legible "number unit" line (a run of a wide line's pieces can be a sliver)
     pad = max(2, (y1 - y0) // 4)
     crop = grey_u8[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+    if polarity and crop.size:
+        background = np.median(crop).astype(crop.dtype)
+        crop = np.maximum(crop, background) if polarity > 0 else np.minimum(crop, background)
     text, confidence = reader(crop)
     if not _LABEL_UNIT.search(text.replace(" ", "")) or not _round_number(text):
         return None  # a bare number, metres, or a number no instrument puts on a bar
@@ -315,45 +329,69 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
     else:
         top = 0
         region = image
-        inks = [region >= 235, region <= 20]
+        inks = [region >= STRONG_BRIGHT, region <= STRONG_DARK]
     if region.size == 0 or region.shape[0] < 3:
         return None
     best: ScaleBar | None = None
     candidate: ScaleBar | None = None
-    for ink in inks:
+    burned: list[tuple[ScaleBar, bool]] = []  # bars burned into the image, and whether their ink is bright
+    for index, ink in enumerate(inks):
         segments = _bar_segments(ink, width)
         segments += _join_broken(segments)
         if not segments:
             continue
-        # The bars are not text: without them a label next to a bar is not read with the bar's
-        # line in its crop (it read as extra "m"s), and a bar is never taken for a line of text.
-        max_height = max(12, region.shape[0] if data_bar is not None else height // 8)
         background = int(data_bar.colour) if data_bar is not None else int(np.median(region[~ink])) if (~ink).any() else 0
-        text_ink, painted = _without_bars(ink, segments, image, top, background)
-        # Wide lines first ("500 µm" in a monospaced font is two narrow lines, and "µm" alone with a
-        # tick reads "1µm"); when a wide line runs into other text it does not parse, and the
-        # narrow lines are tried next.
-        wide = text_lines(text_ink, max_height=max_height, gap=WIDE_GAP)
-        narrow = [box for box in text_lines(text_ink, max_height=max_height) if box not in wide]
-        for segment in segments:
-            bar = replace(segment, y=segment.y + top, in_data_bar=data_bar is not None)
-            if candidate is None or bar.length_px > candidate.length_px:
-                candidate = bar
-            shifted = [[(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines] for lines in (wide, narrow)]
-            near_wide = _label_candidates(bar, shifted[0])[:3]
-            pieces = [box for box in shifted[1] if box not in near_wide]
-            runs = [run for line in near_wide for run in _runs(line, pieces, bar)]
-            boxes = near_wide + [run for run in dict.fromkeys(runs) if run not in near_wide]
-            boxes += [box for box in _label_candidates(bar, shifted[1])[:3] if box not in boxes]
-            for box in boxes:
-                if box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height:
-                    continue  # text cut by the image's edge is no label (dark corners read as "5nm")
-                read = _read(painted, box, reader)
-                if read is None:
-                    continue
-                text, nm, confidence = read
-                found = replace(bar, label=text, length_nm=nm, confidence=confidence, label_box=box)
-                if best is None or (found.confidence, found.length_px) > (best.confidence, best.length_px):
-                    best = found
-                break
+        polarity = 0 if data_bar is not None else (1 if index == 0 else -1)
+        best, candidate = _search(image, top, ink, segments, background, polarity, data_bar is not None, reader,
+                                  best, candidate)
+        burned += [(segment, index == 0) for segment in segments] if data_bar is None else []
+    # A label burned into the image is often thinner or fainter than its bar (small antialiased type,
+    # a light specimen behind white text): read it again with ink measured against the bar's own
+    # surroundings, in a band of rows around the bar.
+    for segment, bright in sorted(burned, key=lambda sb: -sb[0].length_px)[:4]:
+        if best is not None and best.confident:
+            break
+        local = local_ink(image, segment, bright)
+        if local is not None:
+            band_top, ink, background = local
+            best, candidate = _search(image, 0, placed(ink, band_top, height), [segment], background,
+                                      1 if bright else -1, False, reader, best, candidate)
     return best if best is not None else candidate
+
+
+def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBar], background: int,
+            polarity: int, in_data_bar: bool, reader, best: ScaleBar | None,
+            candidate: ScaleBar | None) -> tuple[ScaleBar | None, ScaleBar | None]:
+    """The best-read bar so far and the longest candidate, after reading the labels of ``segments``."""
+    height, width = image.shape
+    # The bars are not text: without them a label next to a bar is not read with the bar's
+    # line in its crop (it read as extra "m"s), and a bar is never taken for a line of text.
+    max_height = max(12, ink.shape[0] if in_data_bar else height // 8)
+    text_ink, painted = _without_bars(ink, segments, image, top, background)
+    # Wide lines first ("500 µm" in a monospaced font is two narrow lines, and "µm" alone with a
+    # tick reads "1µm"); when a wide line runs into other text it does not parse, and the
+    # narrow lines are tried next.
+    wide = text_lines(text_ink, max_height=max_height, gap=WIDE_GAP)
+    narrow = [box for box in text_lines(text_ink, max_height=max_height) if box not in wide]
+    for segment in segments:
+        bar = replace(segment, y=segment.y + top, in_data_bar=in_data_bar)
+        if candidate is None or bar.length_px > candidate.length_px:
+            candidate = bar
+        shifted = [[(x0, y0 + top, x1, y1 + top) for x0, y0, x1, y1 in lines] for lines in (wide, narrow)]
+        near_wide = _label_candidates(bar, shifted[0])[:3]
+        pieces = [box for box in shifted[1] if box not in near_wide]
+        runs = [run for line in near_wide for run in _runs(line, pieces, bar)]
+        boxes = near_wide + [run for run in dict.fromkeys(runs) if run not in near_wide]
+        boxes += [box for box in _label_candidates(bar, shifted[1])[:3] if box not in boxes]
+        for box in boxes:
+            if box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height:
+                continue  # text cut by the image's edge is no label (dark corners read as "5nm")
+            read = _read(painted, box, reader, polarity)
+            if read is None:
+                continue
+            text, nm, confidence = read
+            found = replace(bar, label=text, length_nm=nm, confidence=confidence, label_box=box)
+            if best is None or (found.confidence, found.length_px) > (best.confidence, best.length_px):
+                best = found
+            break
+    return best, candidate
