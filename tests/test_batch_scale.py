@@ -173,7 +173,10 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_finished(tmp_path):
         Image.fromarray((grey * 255).round().astype(np.uint8)).save(folder / f"img{seed:02d}.png")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "particle_gui", "analyze", str(folder), "--out", str(out), "--jobs", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    # As from a terminal: Ctrl+C's signal not ignored (a shell's background job ignores it, and a Python
+    # started with SIGINT ignored never raises KeyboardInterrupt).
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while len(list((out / RECORDS_DIR).glob("*.json")) if (out / RECORDS_DIR).is_dir() else []) < 2:
         assert process.poll() is None and time.monotonic() < deadline, "the run ended before Ctrl+C"
