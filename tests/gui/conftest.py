@@ -8,6 +8,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from particle_gui.core.io.loading import LoadedImage  # noqa: E402
 from particle_gui.core.params import PipelineParams  # noqa: E402
@@ -60,3 +63,19 @@ def window(qtbot):
     yield win
     win.controller.runner.cancel()
     win.controller.runner.wait(5000)
+
+
+def shown(qtbot, widget):
+    """``widget`` shown at 640 x 420 and exposed."""
+    qtbot.addWidget(widget)
+    widget.resize(640, 420)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def view_to_widget(plot_widget: pg.PlotWidget, x: float, y: float) -> QPoint:
+    """Viewport coordinates of the data point (x, y), once the view has settled its range."""
+    QApplication.processEvents()  # the view box applies auto-range lazily
+    scene = plot_widget.getPlotItem().vb.mapViewToScene(QPointF(x, y))
+    return plot_widget.mapFromScene(scene)

@@ -9,7 +9,7 @@ import pandas as pd
 import pyqtgraph as pg
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from particle_gui.core.io.calibration import Calibration
@@ -21,7 +21,7 @@ from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidge
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
 from particle_gui.gui.widgets.summary_panel import SummaryPanel
-from tests.gui.conftest import disc_grey
+from tests.gui.conftest import disc_grey, shown as _shown, view_to_widget as _view_to_widget
 
 WIDGETS = (SizeHistogramWidget, ShapePlotWidget, SummaryPanel, IntensityHistogramWidget)
 
@@ -69,21 +69,6 @@ def many_result(disc_result) -> PipelineResult:
     summary = summarise(particles["ecd_nm"].to_numpy(), SummaryParams(bootstrap_samples=100), unit="nm")
     return dataclasses.replace(disc_result, particles=particles, summary=summary,
                                calibration=Calibration(2.5, "manual", "given by the user"))
-
-
-def _shown(qtbot, widget):
-    qtbot.addWidget(widget)
-    widget.resize(640, 420)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
-def _view_to_widget(plot_widget: pg.PlotWidget, x: float, y: float) -> QPoint:
-    """Viewport coordinates of the data point (x, y), once the view has settled its range."""
-    QApplication.processEvents()  # the view box applies auto-range lazily
-    scene = plot_widget.getPlotItem().vb.mapViewToScene(QPointF(x, y))
-    return plot_widget.mapFromScene(scene)
 
 
 # --- size histogram -------------------------------------------------------------------------------
@@ -311,62 +296,6 @@ def test_summary_empty_shows_warning(qtbot, empty_result):
 # --- intensity histogram --------------------------------------------------------------------------
 
 
-def test_intensity_histogram_shows_threshold_and_polarity(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    widget.set_result(disc_result)
-    assert widget.threshold_value() == pytest.approx(disc_result.threshold.value)
-    assert widget.polarity_text == f"particles: {disc_result.threshold.polarity}"
-    assert widget.counts.size == 256
-    assert widget.counts.sum() == disc_result.preprocessed[: disc_result.analysis_rows].size
-
-
-def test_intensity_histogram_hides_the_threshold_for_the_network(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    dl_result = dataclasses.replace(disc_result, params=dataclasses.replace(disc_result.params, method="dl"))
-    widget.set_result(dl_result)
-    assert widget.threshold_value() is None and "network" in widget.polarity_text
-    assert widget.counts.sum() == disc_result.preprocessed[: disc_result.analysis_rows].size  # the grey levels stay
-    widget.set_result(disc_result)
-    assert widget.threshold_value() == pytest.approx(disc_result.threshold.value)
-
-
-def test_intensity_histogram_user_drag_emits_threshold(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    widget.set_result(disc_result)
-    plot, viewport = widget.plot_widget, widget.plot_widget.viewport()
-    QApplication.processEvents()  # let the view box apply its auto-range
-    y = float(np.mean(widget.plot_item.vb.viewRange()[1]))
-    values: list[float] = []
-    widget.thresholdDragged.connect(values.append)
-    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=_view_to_widget(plot, widget.threshold_value(), y))
-    for x in (0.42, 0.38, 0.34, 0.30):
-        qtbot.mouseMove(viewport, _view_to_widget(plot, x, y))
-    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=_view_to_widget(plot, 0.30, y))
-    assert len(values) >= 1
-    assert values[-1] == pytest.approx(0.30, abs=0.01)
-    assert widget.threshold_value() == pytest.approx(values[-1])
-
-
-def test_intensity_histogram_programmatic_moves_do_not_emit(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    widget.set_result(disc_result)
-    moved = dataclasses.replace(disc_result, threshold=dataclasses.replace(disc_result.threshold, value=0.6))
-    with qtbot.assertNotEmitted(widget.thresholdDragged):
-        widget.set_result(moved)
-        widget.set_result(None)
-        widget.set_result(disc_result)
-    assert widget.threshold_value() == pytest.approx(disc_result.threshold.value)
-
-
-def test_intensity_histogram_clears(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    widget.set_result(disc_result)
-    widget.set_result(None)
-    assert widget.threshold_value() is None
-    assert widget.counts.size == 0
-    assert widget.polarity_text == ""
-
-
 # --- every widget ---------------------------------------------------------------------------------
 
 
@@ -468,24 +397,3 @@ def test_axes_show_values_as_they_are(qtbot, disc_result):
     axis = plot.plot_item.getAxis("left")
     assert not axis.autoSIPrefix and "x0.001" not in axis.labelString()
     assert axis.tickStrings([0.5, 0.6], 1.0, 0.1) == ["0.5", "0.6"]
-
-
-def test_intensity_axis_reads_in_the_images_grey_levels(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    widget.set_result(disc_result)
-    widget.set_grey_levels(100.0, 4000.0)  # a 16-bit image whose grey levels run 100 .. 4100
-    axis = widget.plot_item.getAxis("bottom")
-    assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5) == ["100", "2100", "4100"]
-    assert axis.labelText == "Grey level (after pre-processing)"
-    threshold = widget.threshold_value()
-    assert widget.threshold_label_text == f"threshold {100.0 + 4000.0 * threshold:.1f}"  # not the 0-1 value
-
-
-def test_the_threshold_label_follows_the_grey_levels_of_each_image(qtbot, disc_result):
-    widget = _shown(qtbot, IntensityHistogramWidget())
-    widget.set_result(disc_result)
-    widget.set_grey_levels(0.0, 255.0)
-    value = widget.threshold_value()
-    assert widget.threshold_label_text == f"threshold {255.0 * value:.1f}"
-    widget.set_grey_levels(0.0, 1.0)  # data already in 0-1 (a float image): four digits
-    assert widget.threshold_label_text == f"threshold {value:.4g}"
