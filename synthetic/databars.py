@@ -132,8 +132,12 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
         mid = x0 + bar_len / 2
         box = d.textbbox((mid, y), text, font=font, anchor="mm")
         gap = (box[2] - box[0]) / 2 + 4
-        d.rectangle([x0, y - thick // 2, mid - gap, y - thick // 2 + thick - 1], fill=ink)
-        d.rectangle([mid + gap, y - thick // 2, x0 + bar_len - 1, y - thick // 2 + thick - 1], fill=ink)
+        if mid - gap < x0 + 8:  # the label is wider than the bar: lengthen the bar around it
+            bar_len = min(int(2 * gap) + 16, w - x0 - 4)
+            mid = x0 + bar_len / 2
+        if mid - gap > x0:
+            d.rectangle([x0, y - thick // 2, mid - gap, y - thick // 2 + thick - 1], fill=ink)
+            d.rectangle([mid + gap, y - thick // 2, x0 + bar_len - 1, y - thick // 2 + thick - 1], fill=ink)
         _text(d, (mid, y), text, font, ink, "mm")
         bar = (x0, x0 + bar_len, y)
     elif vendor in ("jeol", "tescan", "top"):

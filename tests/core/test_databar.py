@@ -100,3 +100,27 @@ def test_data_bar_rows_property():
 def test_to_uint8_rounds_and_clips():
     values = np.array([-0.5, 0.0, 0.5 / 255, 0.4, 1.0, 2.0], np.float32)
     np.testing.assert_array_equal(to_uint8(values), [0, 0, 1, 102, 255, 255])
+
+
+def _framed(strip_colour: float, frame_colour: float, frame_rows: int, below: np.ndarray | None = None) -> np.ndarray:
+    """A 40-row strip (rows 360-400 of SHAPE) framed by ``frame_rows`` lines, with ``below`` rows under it."""
+    image = add_data_bar(noisy_specimen(SHAPE, seed=6), rows=40, bar_colour=strip_colour, ink=frame_colour, bar_length=120)
+    image[360 : 360 + frame_rows] = image[400 - frame_rows :] = frame_colour
+    image[360:, :frame_rows] = image[360:, -frame_rows:] = frame_colour
+    if below is not None:
+        image = np.concatenate([image, below], axis=0)
+    return image
+
+
+def test_a_wide_frame_line_at_the_image_edge_belongs_to_the_strip():
+    """Four frame rows fill half the strip's first eight rows: still the strip's, not specimen."""
+    bar = detect_data_bar(_framed(0.05, 0.98, frame_rows=4))
+    assert bar is not None and bar.rows == (360, 400)
+
+
+def test_saturated_specimen_rows_under_a_framed_strip_are_not_the_strip():
+    """A light strip with a dark frame, and two nearly saturated specimen rows under it (Zeiss)."""
+    below = np.full((2, SHAPE[1]), 1.0, np.float32)
+    below[:, ::11] = 0.9  # a specimen: not quite flat
+    bar = detect_data_bar(_framed(0.98, 0.05, frame_rows=2, below=below))
+    assert bar is not None and bar.rows == (360, 400) and bar.side == "bottom"

@@ -128,7 +128,7 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
             continue
         tones = _two_tone(rows_u8, colour)
         text_row = (near >= 0.25) & (tones >= TWO_TONE_FRACTION)
-        strip_row = text_row | lines
+        strip_row = text_row | lines | (near >= BAR_ROW_FRACTION)  # (small anti-aliased text: many greys)
         end, gap = outside, 0
         for index in range(outside, n):
             if strip_row[index]:
@@ -152,8 +152,25 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
         flat = np.where(lines[outside:end], 1.0, near[outside:end])
         if strip.shape[0] < MIN_BAR_ROWS or np.median(flat) < 0.6 or not _has_text(strip, colour):
             continue
+        outside = _outer_edge(outside, end, lines, modes, colour)
         return outside, end - outside, colour
     return None
+
+
+def _outer_edge(outside: int, end: int, lines: np.ndarray, modes: np.ndarray, colour: int) -> int:
+    """The strip's first row from the image's edge, its frame line included and saturated specimen rows not.
+
+    A frame line wider than half the strip's first rows made :func:`_strip_from_edge` take the frame
+    for specimen: its rows that reach the edge are the strip's. Flat rows
+    outside its frame (a saturated specimen below a Zeiss bar, near the strip's colour) are not.
+    """
+    while outside > 0 and lines[outside - 1] and abs(int(modes[outside - 1]) - int(modes[outside])) <= 2:
+        outside -= 1
+    frame = [j for j in range(outside + 1, min(outside + MAX_ROWS_OUTSIDE, end))
+             if lines[j] and abs(int(modes[j]) - colour) > 40]
+    if frame and lines[outside : frame[0]].all() and (np.abs(modes[outside : frame[0]] - colour) <= 40).all():
+        return frame[0]
+    return outside
 
 
 def _has_text(strip: np.ndarray, colour: int) -> bool:
