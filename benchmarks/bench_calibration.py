@@ -60,7 +60,7 @@ def bench_layouts(per_layout: int, seed: int = 7) -> dict:
         read_ok = bar_ok and scale.confident and abs(scale.length_nm / truth.label_nm - 1) < 1e-6
         wrong = scale is not None and scale.confident and not read_ok  # would calibrate wrongly, unasked
         rows.append({"wrong_confident": bool(wrong), "vendor": truth.vendor, "font": truth.font,
-                     "held_out_font": truth.font in fonts.HELD_OUT,
+                     "held_out_font": truth.font in fonts.HELD_OUT, "font_px": truth.font_px,
                      "strip_ok": bool(strip_ok), "bar_ok": bool(bar_ok), "read_ok": bool(read_ok),
                      "label": truth.label, "read": None if scale is None else scale.label,
                      "confidence": None if scale is None else scale.confidence})
@@ -73,6 +73,11 @@ def bench_layouts(per_layout: int, seed: int = 7) -> dict:
         chosen = [r for r in rows if r["held_out_font"] == held]
         if chosen:
             out[name] = {"images": len(chosen), "read_ok": float(np.mean([r["read_ok"] for r in chosen]))}
+    for small, name in ((True, "fonts_under_10_px"), (False, "fonts_10_px_and_over")):
+        chosen = [r for r in rows if (r["font_px"] < 10) == small]
+        if chosen:
+            out[name] = {"images": len(chosen), "read_ok": float(np.mean([r["read_ok"] for r in chosen])),
+                         "wrong_confident": float(np.mean([r["wrong_confident"] for r in chosen]))}
     out["all"] = {k: float(np.mean([r[k] for r in rows])) for k in ("strip_ok", "bar_ok", "read_ok", "wrong_confident")}
     out["failures"] = [r for r in rows if not (r["strip_ok"] and r["read_ok"])][:40]
     return out

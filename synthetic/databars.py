@@ -54,6 +54,7 @@ class BarTruth:
     label_nm: float
     light: bool
     font: str
+    font_px: int = 0  # the label's font size
 
 
 def random_label(rng: np.random.Generator) -> tuple[str, float]:
@@ -167,7 +168,7 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
         _text(d, (int(w * 0.02), strip_h / 2), "S-4800 5.0kV 8.0mm x50.0k SE(U)", font, ink, "lm")
         bar = (x0, x0 + bar_len, y + thick // 2)
     strip = np.asarray(pil).astype(np.float32) / 255.0
-    return _attach(rng, vendor, specimen, strip, bar, text, nm, light, family)
+    return _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size)
 
 
 def _fill_cells(d, rng, font, ink, w, strip_h, *, start: int, items: tuple[str, ...]) -> None:
@@ -181,21 +182,21 @@ def _fill_cells(d, rng, font, ink, w, strip_h, *, start: int, items: tuple[str, 
     d.rectangle([int(w * 0.88), int(strip_h * 0.2), int(w * 0.96), int(strip_h * 0.8)], outline=ink, width=2)
 
 
-def _attach(rng, vendor, specimen, strip, bar, text, nm, light, family) -> tuple[np.ndarray, BarTruth]:
+def _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size) -> tuple[np.ndarray, BarTruth]:
     h, w = specimen.shape
     sh = strip.shape[0]
     x0, x1, y = bar
     if vendor == "top":
         image = np.concatenate([strip, specimen], axis=0)
-        return image, BarTruth(vendor, (0, sh), "top", (x0, x1, y), text, nm, light, family)
+        return image, BarTruth(vendor, (0, sh), "top", (x0, x1, y), text, nm, light, family, size)
     if vendor == "zeiss":
         below = int(rng.integers(0, 4))
         image = specimen.copy()
         first = h - sh - below
         image[first : first + sh] = strip
-        return image, BarTruth(vendor, (first, first + sh), "bottom", (x0, x1, first + y), text, nm, light, family)
+        return image, BarTruth(vendor, (first, first + sh), "bottom", (x0, x1, first + y), text, nm, light, family, size)
     image = np.concatenate([specimen, strip], axis=0)
-    return image, BarTruth(vendor, (h, h + sh), "bottom", (x0, x1, h + y), text, nm, light, family)
+    return image, BarTruth(vendor, (h, h + sh), "bottom", (x0, x1, h + y), text, nm, light, family, size)
 
 
 def _overlay(rng, specimen, text, nm, family, light) -> tuple[np.ndarray, BarTruth]:
@@ -219,4 +220,4 @@ def _overlay(rng, specimen, text, nm, family, light) -> tuple[np.ndarray, BarTru
     _text(d, (x0 + bar_len / 2, y - thick - size * 0.3), text, font, ink, "mb")
     d.rectangle([x0, y - thick // 2, x0 + bar_len - 1, y - thick // 2 + thick - 1], fill=ink)
     image = np.asarray(pil).astype(np.float32) / 255.0
-    return image, BarTruth("overlay", None, "none", (x0, x0 + bar_len, y), text, nm, light, family)
+    return image, BarTruth("overlay", None, "none", (x0, x0 + bar_len, y), text, nm, light, family, size)
