@@ -11,7 +11,6 @@ confirm such a candidate; the command line refuses it).
 
 from __future__ import annotations
 
-import re
 
 from dataclasses import dataclass, replace
 
@@ -20,11 +19,14 @@ import numpy as np
 
 from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, local_ink, placed
 from particle_gui.core.io.databar import DataBar, to_uint8
+from particle_gui.core.io.label_text import is_scale_label
 from particle_gui.core.errors import CalibrationError
 from particle_gui.core.units import parse_length_nm
 
 #: Below this reading confidence a label is not trusted.
 MIN_LABEL_CONFIDENCE = 0.8
+#: A bar burned into the image is at least this many times as long as its label is high.
+MIN_BAR_PER_LABEL_HEIGHT = 1.5
 #: A label's text is at least this many pixels high.
 MIN_LABEL_HEIGHT = 5
 #: A bar is at least this fraction of the image width (and 10 px), at most this fraction.
@@ -178,8 +180,6 @@ WIDE_GAP = 1.8
 #: Pieces of a wide line this many character heights apart or less may belong to one label (one
 #: space, even in a monospaced font); the data bar's fields are further apart.
 RUN_GAP = 1.2
-#: A scale-bar label ends in one of the units microscopes write (pm to mm).
-_LABEL_UNIT = re.compile(r"\d(pm|nm|[µμu]m|mm)$")
 
 
 def _runs(line: tuple[int, int, int, int], pieces: list[tuple[int, int, int, int]],
@@ -217,22 +217,6 @@ def _runs(line: tuple[int, int, int, int], pieces: list[tuple[int, int, int, int
             for i, j in spans]
 
 
-def _round_number(text: str) -> bool:
-    """Whether the label's number has at most two significant digits, as scale bars do.
-
-    Instruments label bars 1-2-5 (and 2.5, 3, 25, 250...): "200 nm", "0.5 µm", "20.00 µm". A line
-    that ran into other text reads "5.00010nm" and is no label.
-
-    >>> [_round_number(t) for t in ("200nm", "0.5µm", "20.00µm", "250nm", "5.00010nm", "1234nm")]
-    [True, True, True, True, False, False]
-    """
-    number = re.match(r"[\d.,]+", text.replace(" ", ""))
-    if number is None:
-        return False
-    digits = number.group(0).replace(",", ".").replace(".", "").strip("0")
-    return 0 < len(digits) <= 2
-
-
 def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader,
           polarity: int = 0) -> tuple[str, float, float] | None:
     """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length.
@@ -250,7 +234,7 @@ def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader,
         background = np.median(crop).astype(crop.dtype)
         crop = np.maximum(crop, background) if polarity > 0 else np.minimum(crop, background)
     text, confidence = reader(crop)
-    if not _LABEL_UNIT.search(text.replace(" ", "")) or not _round_number(text):
+    if not is_scale_label(text):
         return None  # a bare number, metres, or a number no instrument puts on a bar
     try:
         return text, parse_length_nm(text), confidence
@@ -386,6 +370,8 @@ def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBa
         for box in boxes:
             if box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height:
                 continue  # text cut by the image's edge is no label (dark corners read as "5nm")
+            if not in_data_bar and bar.length_px < MIN_BAR_PER_LABEL_HEIGHT * (box[3] - box[1]):
+                continue  # a burned-in "bar" hardly longer than its text is high: a particle's edge
             read = _read(painted, box, reader, polarity)
             if read is None:
                 continue
