@@ -2,8 +2,9 @@
 
 A label ("200 nm", "0.5 μm", "1um", ...; :func:`synthetic.databars.random_label`) is drawn in a
 random font (:func:`synthetic.fonts.available`, held-out families excluded) at a cap height of
-8-40 px, light on dark or dark on light, on a flat or textured background, sometimes with the
-bar's line close above or below, then blurred, noised and JPEG-compressed. The crop is the
+8-40 px, light on dark or dark on light (contrast from a quarter of the range), on a flat or
+textured background or among particles, sometimes with the bar's line close above or below,
+sometimes squeezed or stretched (narrow and wide faces), then blurred, noised and JPEG-compressed. The crop is the
 text's tight ink box plus a quarter of its height on each side, with a pixel or two of jitter,
 exactly as :func:`particle_gui.core.io.scalebar.detect_scale_bar` cuts it; it is then prepared as
 the reader sees it (:func:`particle_gui.core.io.label_reader.prepare_crop`).
@@ -47,11 +48,13 @@ def render_crop(rng: np.random.Generator, text: str, family: str, cap_px: float)
     w, h = tw + 2 * margin, th + 2 * margin
     light_text = rng.random() < 0.5
     bg = float(rng.uniform(0, 80)) if light_text else float(rng.uniform(150, 255))
-    ink = float(np.clip(bg + (1 if light_text else -1) * rng.uniform(90, 255), 0, 255))
+    ink = float(np.clip(bg + (1 if light_text else -1) * rng.uniform(60, 255), 0, 255))
     canvas = np.full((h, w), bg, np.float32)
     if rng.random() < 0.3:  # textured background (a label on the specimen)
         noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), rng.uniform(1, 4))
         canvas += noise / (noise.std() + 1e-6) * rng.uniform(5, 25)
+    if rng.random() < 0.25:  # particles behind a label burned into the image
+        _particles(rng, canvas, size, bg, ink)
     pil = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(pil)
     draw.text((margin - box[0], margin - box[1]), text, font=font, fill=int(ink))
@@ -60,6 +63,12 @@ def render_crop(rng: np.random.Generator, text: str, family: str, cap_px: float)
         y = margin + th + int(size * rng.uniform(0.3, 0.8)) if rng.random() < 0.5 else margin - int(size * rng.uniform(0.3, 0.8))
         draw.rectangle([0, y, w - 1, y + thick - 1], fill=int(ink))
     image = np.asarray(pil).astype(np.float32)
+    if rng.random() < 0.3:  # narrow and wide faces
+        image = cv2.resize(image, (max(8, int(round(w * rng.uniform(0.75, 1.3)))), h), interpolation=cv2.INTER_AREA)
+        scale = image.shape[1] / w
+        tw, margin_x = int(round(tw * scale)), int(round(margin * scale))
+    else:
+        margin_x = margin
     if rng.random() < 0.5:
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 0.9) * max(1.0, size / 20))
     image += rng.normal(0, rng.uniform(0, 12), image.shape).astype(np.float32)
@@ -68,10 +77,20 @@ def render_crop(rng: np.random.Generator, text: str, family: str, cap_px: float)
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
         image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     # the tight ink box of the text itself, padded as the app pads it
-    x0, y0, x1, y1 = margin, margin, margin + tw, margin + th
+    x0, y0, x1, y1 = margin_x, margin, margin_x + tw, margin + th
     pad = max(2, th // 4)
     jitter = rng.integers(-2, 3, 4)
     return image[max(0, y0 - pad + jitter[0]) : y1 + pad + jitter[1], max(0, x0 - pad + jitter[2]) : x1 + pad + jitter[3]]
+
+
+def _particles(rng: np.random.Generator, canvas: np.ndarray, size: int, bg: float, ink: float) -> None:
+    """A few round particles up to the text's size, at most half-way from the background to the ink."""
+    h, w = canvas.shape
+    for _ in range(int(rng.integers(2, 9))):
+        radius = float(size * rng.uniform(0.15, 1.0))
+        cy, cx = float(rng.uniform(-radius, h + radius)), float(rng.uniform(-radius, w + radius))
+        level = bg + float(rng.uniform(0.1, 0.5)) * (ink - bg)
+        cv2.circle(canvas, (int(cx), int(cy)), max(1, int(radius)), level, -1, lineType=cv2.LINE_AA)
 
 
 def to_input(crop: np.ndarray) -> tuple[np.ndarray, int]:

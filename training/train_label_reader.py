@@ -7,8 +7,9 @@ fonts-open-sans fonts-urw-base35 fonts-crosextra-carlito fonts-cantarell``)::
     nice -n 5 python -m training.train_label_reader --steps 6000
 
 Writes ``particle_gui/models/label_reader.onnx`` and ``.json`` (alphabet, input height, seed,
-accuracy on fresh renders of the training fonts and of the held-out fonts) and
-``training/models/label_reader_training.json``.
+accuracy on fresh renders of the training fonts and of the held-out fonts), the Keras weights
+``label_reader.weights.h5`` beside them (move them to ``training/models/``: the app does not ship
+them) and ``training/models/label_reader_training.json``.
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 
     inference = keras.Sequential([model, keras.layers.Softmax()], name="label_reader_softmax")
     args.out.mkdir(parents=True, exist_ok=True)
+    weights = args.out / "label_reader.weights.h5"  # for fine-tuning later (not shipped: move it to training/models)
+    model.save_weights(str(weights))
     onnx_path = args.out / "label_reader.onnx"
     probe = np.random.default_rng(1).random((1, 32, 96, 1), dtype=np.float32)
     expected = np.asarray(inference(probe))
