@@ -117,3 +117,18 @@ def test_pipeline_counts_replaced_pixels_and_measures_as_if_clean(clean):
     assert fixed.summary.d50 == pytest.approx(reference.summary.d50, rel=0.005)
     off = dataclasses.replace(params, region=dataclasses.replace(params.region, remove_outlier_pixels=False))
     assert Pipeline(loaded(clean)).run(off).summary.d50 == pytest.approx(reference.summary.d50, rel=0.005)
+
+
+def test_only_the_specimen_rows_are_cleaned_and_counted():
+    """A label's "." in the data bar is a lone pixel too: it stays, and is not counted."""
+    from tests.core.synthetic import add_data_bar
+
+    image = add_data_bar(disc_image((296, 320), CENTRES, 10.0, noise=0.01), rows=40, bar_colour=0.0, ink=1.0)
+    image[280, 300] = 1.0  # a decimal point in the strip (rows 256-296)
+    spikes = [(30, 20), (90, 150), (200, 33)]
+    for y, x in spikes:
+        image[y, x] = 1.0
+    region = Pipeline(loaded(image)).region(PipelineParams())
+    assert region.data_bar is not None and region.data_bar.first_row == 256
+    assert region.outliers == len(spikes)
+    assert region.grey[280, 300] == 1.0 and all(region.grey[y, x] < 0.5 for y, x in spikes)

@@ -83,13 +83,20 @@ class Stage:
 
 
 def _region(c: RunContext):
+    # The data bar and the scale bar are read from the image as it is (a label's "." is a lone pixel);
+    # hot and cold pixels are replaced, and counted, in the specimen's rows only.
     grey, replaced = c.image.grey, 0
-    if c.params.region.remove_outlier_pixels:
-        grey, replaced = replace_outlier_pixels(grey)
-        grey = frozen(grey) if replaced else grey
     hint = c.image.instrument.databar_height_px if c.image.instrument is not None else None
     bar = detect_data_bar(grey, height_hint=hint) if c.params.region.detect_data_bar else None
-    return Region(bar, detect_scale_bar(grey, bar), grey, replaced, analysis_rows(bar, grey.shape[0]))
+    scale = detect_scale_bar(grey, bar)
+    start, end = analysis_rows(bar, grey.shape[0])
+    if c.params.region.remove_outlier_pixels:
+        specimen, replaced = replace_outlier_pixels(grey[start:end])
+        if replaced:
+            grey = grey.copy()
+            grey[start:end] = specimen
+            grey = frozen(grey)
+    return Region(bar, scale, grey, replaced, (start, end))
 
 
 def _inference(c: RunContext):
