@@ -7,8 +7,8 @@ the image's robust noise level and by at least :data:`MIN_STEP` of the range; or
 Particle edges, thin rims, lines and textures move whole runs of pixels together and are left alone
 (the end of a line has a neighbour as bright as itself that is no spike).
 
-Hot and dead pixels and cosmic rays clip at the image's extreme values, so a pixel at a clip level
-(a lowest or highest value that several pixels share) needs less: :data:`CLIPPED_STEP`, or
+Hot and dead pixels and cosmic rays clip at the ends of the range, so a pixel at a clip level
+(exactly 0 or 1 in the [0, 1] grey; fixed, so that a montage's tiles agree with the whole) needs less: :data:`CLIPPED_STEP`, or
 :data:`CLIPPED_SIGMA` noise levels. Such a pixel, and any pixel on a thin line (its two nearest
 neighbours in value on opposite sides: the dark gap between two touching particles), must also
 stand out by :data:`SPREAD_RATIO` of its neighbours' own range. Measured on 20 EMPS images with
@@ -29,8 +29,6 @@ MIN_STEP = 0.12
 CLIPPED_STEP = 0.04
 #: ... and at least this many robust noise standard deviations.
 CLIPPED_SIGMA = 2.0
-#: ... when at least this many pixels hold that value (a clipping level, not the one darkest noise pixel).
-CLIP_MIN_PIXELS = 3
 #: A spike must stand out by this share of its neighbours' own range of values: pixels of a thin
 #: dark gap between two bright particles, or of a particle's edge, have neighbours on both sides.
 SPREAD_RATIO = 0.2
@@ -69,13 +67,10 @@ def replace_outlier_pixels(grey: np.ndarray) -> tuple[np.ndarray, int]:
     noise = 1.4826 * float(np.median(np.abs(sample)))
     noise_step = THRESHOLD_SIGMA * noise
     clipped_step = max(CLIPPED_STEP, CLIPPED_SIGMA * noise)
-    high, low = float(grey.max()), float(grey.min())
+    high, low = 1.0, 0.0  # the ends of the range, where detectors clip (fixed: a tile of a montage agrees)
     step = max(MIN_STEP, noise_step)
     far = np.abs(diff) > step
-    at_high, at_low = grey == high, grey == low
-    high = high if np.count_nonzero(at_high) >= CLIP_MIN_PIXELS else np.inf  # a level, not one noisy pixel
-    low = low if np.count_nonzero(at_low) >= CLIP_MIN_PIXELS else -np.inf
-    far |= ((at_high & np.isfinite(high)) | (at_low & np.isfinite(low))) & (np.abs(diff) > clipped_step)
+    far |= ((grey == high) | (grey == low)) & (np.abs(diff) > clipped_step)
     ys, xs = np.nonzero(far)
     if ys.size == 0 or ys.size > MAX_FRACTION * grey.size:
         return grey, 0
