@@ -50,6 +50,29 @@ def disc_result():
 
 
 @pytest.fixture
+def new_controller(qtbot):
+    """Builds real controllers without a window; their runners are stopped afterwards.
+
+    A test that returns while a worker thread still classifies shapes would otherwise let Qt
+    destroy the thread's objects under it (a segfault in a later test).
+    """
+    from particle_gui.gui.controller import AppController
+
+    made = []
+
+    def build(**kwargs):
+        controller = AppController(**kwargs)
+        made.append(controller)
+        return controller
+
+    yield build
+    for controller in made:
+        controller.runner.cancel()
+    for controller in made:
+        assert controller.runner.wait(10_000), "a runner thread did not stop"
+
+
+@pytest.fixture
 def window(qtbot):
     """The real main window, shown offscreen; its runner is stopped afterwards."""
     import pyqtgraph as pg

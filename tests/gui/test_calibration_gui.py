@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from particle_gui.core.io.profiles import load_profiles
-from particle_gui.gui.controller import AppController
 from particle_gui.gui.widgets.standard_dialog import ProfilesDialog, StandardDialog
 from particle_gui.paths import profiles_path
 from tests.core.synthetic import disc_image, grid_centres
@@ -27,8 +26,8 @@ def _open(qtbot, controller, path):
         assert controller.open_image(path)
 
 
-def test_typed_pixel_size_overrides_metadata_with_a_warning(qtbot, standard):
-    controller = AppController()
+def test_typed_pixel_size_overrides_metadata_with_a_warning(qtbot, standard, new_controller):
+    controller = new_controller()
     _open(qtbot, controller, standard)
     assert controller.current.calibration()[0].source == "metadata"
     with qtbot.waitSignal(controller.calibrationChanged, timeout=5_000) as blocker:
@@ -39,8 +38,8 @@ def test_typed_pixel_size_overrides_metadata_with_a_warning(qtbot, standard):
     assert len(warnings) == 1 and "overrides the metadata" in warnings[0]
 
 
-def test_reference_standard_profile_corrects_the_image(qtbot, standard):
-    controller = AppController()
+def test_reference_standard_profile_corrects_the_image(qtbot, standard, new_controller):
+    controller = new_controller()
     _open(qtbot, controller, standard)
     with qtbot.waitSignal(controller.calibrationChanged, timeout=10_000) as blocker:
         profile = controller.calibrate_from_standard("ultra psl", spheres_nm=100.0)
@@ -49,7 +48,7 @@ def test_reference_standard_profile_corrects_the_image(qtbot, standard):
     assert calibration.pixel_size_nm == pytest.approx(ZEISS_ULTRA_PIXEL_NM * ERROR, rel=0.01)
     assert "ultra psl" in calibration.detail
     assert [p.name for p in load_profiles(profiles_path())] == ["ultra psl"]
-    again = AppController()  # a new session finds the profile and applies it on opening
+    again = new_controller()  # a new session finds the profile and applies it on opening
     _open(qtbot, again, standard)
     assert again.current.calibration()[0].pixel_size_nm == pytest.approx(ZEISS_ULTRA_PIXEL_NM * ERROR, rel=0.01)
     assert again.set_profiles([])
@@ -71,8 +70,8 @@ def test_standard_dialog_needs_a_length_and_a_name(qtbot):
     assert dialog.choice() == ("grating", None, 463.0)
 
 
-def test_profiles_dialog_deletes_and_merges(qtbot, standard):
-    controller = AppController()
+def test_profiles_dialog_deletes_and_merges(qtbot, standard, new_controller):
+    controller = new_controller()
     _open(qtbot, controller, standard)
     first = controller.calibrate_from_standard("a", spheres_nm=100.0)
     second = controller.calibrate_from_standard("b", spheres_nm=100.0)

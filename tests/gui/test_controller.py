@@ -13,7 +13,6 @@ from particle_gui.core.editing.corrections import Corrections
 from particle_gui.core.editing.edits import delete_particles
 from particle_gui.core.params import PipelineParams
 from particle_gui.core.analysis.shape_classes import CLASS_COLUMN, PENDING
-from particle_gui.gui.controller import AppController
 from tests.gui.conftest import disc_grey
 
 
@@ -30,8 +29,8 @@ def _wait_result(qtbot, controller):
     return blocker.args[0]
 
 
-def test_open_image_runs_the_pipeline_in_the_background(qtbot, disc_tiff):
-    controller = AppController()
+def test_open_image_runs_the_pipeline_in_the_background(qtbot, disc_tiff, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000) as blocker:
         assert controller.open_image(disc_tiff)
     result = blocker.args[0]
@@ -40,8 +39,8 @@ def test_open_image_runs_the_pipeline_in_the_background(qtbot, disc_tiff):
     assert controller.current.layers.outlines.shape == result.labels.shape
 
 
-def test_parameter_change_reruns_only_later_stages(qtbot, disc_tiff):
-    controller = AppController()
+def test_parameter_change_reruns_only_later_stages(qtbot, disc_tiff, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     params = controller.current.params
@@ -53,8 +52,8 @@ def test_parameter_change_reruns_only_later_stages(qtbot, disc_tiff):
     assert result.stages_run[0] == "clean"
 
 
-def test_rapid_changes_deliver_only_the_newest_result(qtbot, disc_tiff):
-    controller = AppController()
+def test_rapid_changes_deliver_only_the_newest_result(qtbot, disc_tiff, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     received = []
@@ -70,8 +69,8 @@ def test_rapid_changes_deliver_only_the_newest_result(qtbot, disc_tiff):
     assert all(r.params.clean.min_area_px == 1000.0 for r in received)
 
 
-def test_scale_bar_calibration_changes_units(qtbot, disc_tiff):
-    controller = AppController()
+def test_scale_bar_calibration_changes_units(qtbot, disc_tiff, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     with qtbot.waitSignal(controller.calibrationChanged) as calibration_signal:
@@ -83,8 +82,8 @@ def test_scale_bar_calibration_changes_units(qtbot, disc_tiff):
     assert result.summary.d50 == pytest.approx(2.5 * 30.3, rel=0.02)
 
 
-def test_corrupt_file_reports_an_error_and_keeps_the_current_image(qtbot, disc_tiff, tmp_path):
-    controller = AppController()
+def test_corrupt_file_reports_an_error_and_keeps_the_current_image(qtbot, disc_tiff, tmp_path, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     bad = tmp_path / "bad.tif"
@@ -95,10 +94,10 @@ def test_corrupt_file_reports_an_error_and_keeps_the_current_image(qtbot, disc_t
     assert controller.current.path == disc_tiff
 
 
-def test_each_image_of_a_folder_keeps_its_own_parameters(qtbot, tmp_path):
+def test_each_image_of_a_folder_keeps_its_own_parameters(qtbot, tmp_path, new_controller):
     for name in ("a.tif", "b.tif"):
         tifffile.imwrite(tmp_path / name, (disc_grey(width=300) * 255).astype(np.uint8))
-    controller = AppController()
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         assert controller.open_folder(tmp_path)
     first = controller.current
@@ -115,8 +114,8 @@ def test_each_image_of_a_folder_keeps_its_own_parameters(qtbot, tmp_path):
     assert blocker.args[0].clean.min_area_px == 500.0
 
 
-def test_export_writes_the_cli_files_and_excel(qtbot, disc_tiff, tmp_path):
-    controller = AppController()
+def test_export_writes_the_cli_files_and_excel(qtbot, disc_tiff, tmp_path, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     written = controller.export_results(tmp_path / "out")
@@ -128,8 +127,8 @@ def test_export_writes_the_cli_files_and_excel(qtbot, disc_tiff, tmp_path):
     assert len(np.unique(labels)) - 1 == 5
 
 
-def test_result_is_shown_first_and_its_shape_classes_follow(qtbot, disc_tiff):
-    controller = AppController()
+def test_result_is_shown_first_and_its_shape_classes_follow(qtbot, disc_tiff, new_controller):
+    controller = new_controller()
     received = []
     controller.resultChanged.connect(received.append)
     controller.open_image(disc_tiff)
@@ -143,8 +142,8 @@ def test_result_is_shown_first_and_its_shape_classes_follow(qtbot, disc_tiff):
     assert [(c.shape_class, c.count) for c in classified.summary.shape_classes] == [("round", 5)]
 
 
-def test_a_new_request_drops_the_classification_of_the_shown_result(qtbot, disc_tiff):
-    controller = AppController()
+def test_a_new_request_drops_the_classification_of_the_shown_result(qtbot, disc_tiff, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     base = controller.current.params
@@ -162,8 +161,8 @@ def test_a_new_request_drops_the_classification_of_the_shown_result(qtbot, disc_
     assert received[-1].count == 1
 
 
-def test_export_while_classes_are_pending_writes_them(qtbot, disc_tiff, tmp_path):
-    controller = AppController()
+def test_export_while_classes_are_pending_writes_them(qtbot, disc_tiff, tmp_path, new_controller):
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
     assert controller.current.result.shapes_pending
@@ -176,10 +175,10 @@ def test_export_while_classes_are_pending_writes_them(qtbot, disc_tiff, tmp_path
     assert not controller.current.result.shapes_pending
 
 
-def test_the_edits_snapshot_is_copied_once_per_state_and_only_the_last_is_kept(qtbot, tmp_path):
+def test_the_edits_snapshot_is_copied_once_per_state_and_only_the_last_is_kept(qtbot, tmp_path, new_controller):
     for name in ("a.tif", "b.tif"):
         tifffile.imwrite(tmp_path / name, (disc_grey(width=300) * 255).astype(np.uint8))
-    controller = AppController()
+    controller = new_controller()
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         assert controller.open_folder(tmp_path)
     first = controller.current

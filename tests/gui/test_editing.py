@@ -10,7 +10,6 @@ import pytest
 import tifffile
 
 from particle_gui.desktop.autosave import Autosaver, journal_for, pending_recoveries
-from particle_gui.gui.controller import AppController
 from particle_gui.gui.editor import Editor
 from tests.gui.conftest import disc_grey
 
@@ -26,8 +25,8 @@ def disc_tiff(tmp_path):
 
 
 @pytest.fixture
-def editor(qtbot, disc_tiff, tmp_path):
-    controller = AppController()
+def editor(qtbot, disc_tiff, tmp_path, new_controller):
+    controller = new_controller()
     editor = Editor(controller, Autosaver(tmp_path / "recovery"))
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
@@ -120,7 +119,7 @@ def test_a_calibration_change_keeps_the_undo_history(qtbot, editor):
     assert "ecd_nm" in app.current.result.particles
 
 
-def test_session_round_trip(qtbot, editor, tmp_path):
+def test_session_round_trip(qtbot, editor, tmp_path, new_controller):
     app = editor.app
     editor.delete([_id_at(editor, 50)])
     editor.split_line((250, 100), (250, 160))
@@ -129,7 +128,7 @@ def test_session_round_trip(qtbot, editor, tmp_path):
     labels = app.current.result.labels.copy()
     session = tmp_path / "work.pgsession"
     assert editor.save_session(session)
-    fresh = AppController()
+    fresh = new_controller()
     other = Editor(fresh, Autosaver(tmp_path / "recovery2"))
     with qtbot.waitSignal(fresh.resultChanged, timeout=10_000) as blocker:
         assert other.open_session(session)
@@ -154,7 +153,7 @@ def test_a_damaged_session_is_refused_with_a_message(qtbot, editor, tmp_path):
     assert editor.app.current.result.count == 5  # what was open stays
 
 
-def test_recovery_replays_the_journal(qtbot, editor, tmp_path):
+def test_recovery_replays_the_journal(qtbot, editor, tmp_path, new_controller):
     app = editor.app
     editor.delete([_id_at(editor, 50)])
     editor.merge([_id_at(editor, 100), _id_at(editor, 150)])
@@ -167,7 +166,7 @@ def test_recovery_replays_the_journal(qtbot, editor, tmp_path):
     checkpoints = pending_recoveries(tmp_path / "recovery")
     assert len(checkpoints) == 1 and journal_for(checkpoints[0]).stat().st_size > 0
     # A new app (as after a crash) restores it.
-    fresh = AppController()
+    fresh = new_controller()
     other = Editor(fresh, Autosaver(tmp_path / "recovery"))
     with qtbot.waitSignal(fresh.resultChanged, timeout=10_000) as blocker:
         assert other.recover(checkpoints[0])
@@ -210,8 +209,8 @@ def test_an_absurd_typed_pixel_size_is_refused_and_nothing_changes(editor):
     assert app.current.manual_pixel_size_nm is None and app.runner.generation == generation  # no new run
 
 
-def test_edits_made_before_the_classes_arrive_keep_theirs_and_the_rest_get_the_runners(qtbot, disc_tiff, tmp_path):
-    controller = AppController()
+def test_edits_made_before_the_classes_arrive_keep_theirs_and_the_rest_get_the_runners(qtbot, disc_tiff, tmp_path, new_controller):
+    controller = new_controller()
     editor = Editor(controller, Autosaver(tmp_path / "recovery"))
     with qtbot.waitSignal(controller.resultChanged, timeout=10_000):
         controller.open_image(disc_tiff)
