@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from particle_gui.core.io.label_reader import prepare_crop
+from particle_gui.core.io.label_reader import prepare_crop, widened
 from synthetic import databars, fonts
 
 ALPHABET = "0123456789.,µunmp"
@@ -76,10 +76,14 @@ def render_crop(rng: np.random.Generator, text: str, family: str, cap_px: float)
     if rng.random() < 0.25:
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
         image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-    # the tight ink box of the text itself, padded as the app pads it
+    # the tight ink box of the text itself, padded as the app pads it; half the time with more of
+    # the surroundings left and right (up to one text height: the app reads a burned-in label again
+    # in a wider box, and must read the same)
     x0, y0, x1, y1 = margin_x, margin, margin_x + tw, margin + th
     pad = max(2, th // 4)
     jitter = rng.integers(-2, 3, 4)
+    if rng.random() < 0.5:
+        jitter[2:] += (rng.uniform(0, 1.0, 2) * th).astype(int) * [-1, 1]
     return image[max(0, y0 - pad + jitter[0]) : y1 + pad + jitter[1], max(0, x0 - pad + jitter[2]) : x1 + pad + jitter[3]]
 
 
@@ -97,7 +101,7 @@ def to_input(crop: np.ndarray) -> tuple[np.ndarray, int]:
     """(32, WIDTH) float32: the prepared crop (squeezed to WIDTH if wider), padded on the right by
     repeating its last column; and its own width, so that the loss never sees the padding (else the
     network learns to write the unit's last letter where the padding ends)."""
-    x = prepare_crop(crop)
+    x = prepare_crop(widened(crop))  # exactly as the app reads it
     if x.shape[1] > WIDTH:
         x = cv2.resize(x, (WIDTH, x.shape[0]), interpolation=cv2.INTER_AREA)
     width = x.shape[1]

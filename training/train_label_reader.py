@@ -52,7 +52,7 @@ def build(alphabet_size: int):
 
 def evaluate(session_run, families: list[str], count: int, seed: int) -> float:
     """Share of freshly rendered labels read exactly (spaces and the two mu signs aside)."""
-    from particle_gui.core.io.label_reader import decode, prepare_crop
+    from particle_gui.core.io.label_reader import decode, prepare_crop, widened
     from synthetic import databars
     from training import label_data
 
@@ -63,7 +63,7 @@ def evaluate(session_run, families: list[str], count: int, seed: int) -> float:
         family = families[int(rng.integers(len(families)))]
         cap = float(np.exp(rng.uniform(np.log(8), np.log(40))))
         crop = label_data.render_crop(rng, text, family, cap)
-        probs = session_run(prepare_crop(crop))
+        probs = session_run(prepare_crop(widened(crop)))
         read, _ = decode(probs, label_data.ALPHABET)
         right += read == text.replace(" ", "").replace("μ", "µ")
     return right / count

@@ -6,25 +6,37 @@ import re
 
 #: A scale-bar label ends in one of the units microscopes write (pm to mm).
 LABEL_UNIT = re.compile(r"\d(pm|nm|[µμu]m|mm)$")
+#: The longest scale bar on a micrograph, in millimetres (an SEM field at its lowest magnification is a few mm wide).
+MAX_LABEL_MM = 5
 
 
 def is_scale_label(text: str) -> bool:
     """Whether ``text`` reads as a scale-bar label: a round number and a length unit.
 
-    >>> [is_scale_label(t) for t in ("200 nm", "0.5 µm", "1um", "200", "5.00010nm", "2 m")]
-    [True, True, True, False, False, False]
+    A bar longer than :data:`MAX_LABEL_MM` is no scale bar of a micrograph ("500 nm" misread "500mm").
+
+    >>> [is_scale_label(t) for t in ("200 nm", "0.5 µm", "1um", "200", "5.00010nm", "2 m", "2 mm", "500mm")]
+    [True, True, True, False, False, False, True, False]
     """
-    return bool(LABEL_UNIT.search(text.replace(" ", ""))) and round_number(text)
+    compact = text.replace(" ", "")
+    if not (LABEL_UNIT.search(compact) and round_number(text)):
+        return False
+    return not compact.endswith("mm") or float(re.match(r"[\d.,]+", compact).group(0).replace(",", ".")) <= MAX_LABEL_MM
+
+
+#: The significant digits of a scale bar's length: one digit (1-2-5 and 3, 4 ... steps) or these.
+ROUND_PAIRS = frozenset({"15", "25", "75"})
 
 
 def round_number(text: str) -> bool:
-    """Whether the label's number has at most two significant digits, as scale bars do.
+    """Whether the label's number is as round as scale bars are.
 
-    Instruments label bars 1-2-5 (and 2.5, 3, 25, 250...) with at most two decimals: "200 nm",
-    "0.5 µm", "20.00 µm". A line that ran into other text reads "5.00010nm" and is no label.
+    Instruments label bars 1-2-5 (and 3, 4, 2.5, 1.5, 7.5) times a power of ten, with at most two
+    decimals: "200 nm", "0.5 µm", "20.00 µm". A line that ran into other text reads "5.00010nm",
+    a misread digit "12.00 µm" or "520 nm": none is a label.
 
-    >>> [round_number(t) for t in ("200nm", "0.5µm", "20.00µm", "250nm", "5.00010nm", "1234nm", "25.000µm")]
-    [True, True, True, True, False, False, False]
+    >>> [round_number(t) for t in ("200nm", "0.5µm", "20.00µm", "250nm", "5.00010nm", "1234nm", "25.000µm", "520nm")]
+    [True, True, True, True, False, False, False, False]
     """
     number = re.match(r"[\d.,]+", text.replace(" ", ""))
     if number is None:
@@ -33,4 +45,4 @@ def round_number(text: str) -> bool:
     if len(parts) > 2 or (len(parts) == 2 and len(parts[1]) > 2):
         return False  # "25.000": a run into the magnification ("x25,000  1 µm"), not a label
     digits = "".join(parts).strip("0")
-    return 0 < len(digits) <= 2
+    return len(digits) == 1 or digits in ROUND_PAIRS

@@ -17,18 +17,14 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, local_ink, placed
+from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, boxed_ink, local_ink, placed
 from particle_gui.core.io.databar import DataBar, to_uint8
-from particle_gui.core.io.label_text import is_scale_label
-from particle_gui.core.errors import CalibrationError
-from particle_gui.core.units import parse_length_nm
+from particle_gui.core.io.label_crop import MIN_LABEL_CONFIDENCE, MIN_LABEL_HEIGHT, read_checked
 
-#: Below this reading confidence a label is not trusted.
-MIN_LABEL_CONFIDENCE = 0.8
 #: A bar burned into the image is at least this many times as long as its label is high.
 MIN_BAR_PER_LABEL_HEIGHT = 1.5
-#: A label's text is at least this many pixels high.
-MIN_LABEL_HEIGHT = 5
+#: A bar burned into the image (not in a data bar) is at least this many pixels thick.
+MIN_BURNED_THICKNESS = 2
 #: A bar is at least this fraction of the image width (and 10 px), at most this fraction.
 MIN_BAR_FRACTION, MAX_BAR_FRACTION = 0.03, 0.7
 
@@ -156,7 +152,8 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
     """Text lines placed as a label is, nearest first.
 
     A label is above or below the bar and overlapping it horizontally, in its gap, or beside it on its
-    row.
+    row. A bar burned into the image has its label above or below it far more often than beside it,
+    where a particle's edge next to the bar's end is no text: those lines come last.
     """
     scored = []
     for box in lines:
@@ -171,7 +168,7 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
         if overlaps and (vertical <= 3.5 * h + bar.thickness and not y0 <= bar.y <= y1 or in_gap):
             scored.append((vertical, box))
         elif beside and (0 <= bar.x_start - x1 <= 3 * h or 0 <= x0 - bar.x_end <= 3 * h):
-            scored.append((min(abs(bar.x_start - x1), abs(x0 - bar.x_end)), box))
+            scored.append((min(abs(bar.x_start - x1), abs(x0 - bar.x_end)) + (0 if bar.in_data_bar else 1e6), box))
     return [box for _, box in sorted(scored)]
 
 
@@ -215,31 +212,6 @@ def _runs(line: tuple[int, int, int, int], pieces: list[tuple[int, int, int, int
                     if (i, j) != (0, len(inside) - 1)), key=lambda ij: ij[0] - ij[1])
     return [(inside[i][0], min(p[1] for p in inside[i:j + 1]), inside[j][2], max(p[3] for p in inside[i:j + 1]))
             for i, j in spans]
-
-
-def _read(grey_u8: np.ndarray, box: tuple[int, int, int, int], reader,
-          polarity: int = 0) -> tuple[str, float, float] | None:
-    """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length.
-
-    With the ink's polarity known (+1 bright, -1 dark: a bar burned into the image), whatever lies on
-    the other side of the crop's background (dark particles behind white text) is set to the
-    background first, so that the reader sees only the text against a plain ground.
-    """
-    x0, y0, x1, y1 = box
-    if y1 - y0 < MIN_LABEL_HEIGHT or x1 - x0 < y1 - y0:
-        return None  # not a legible "number unit" line (a run of a wide line's pieces can be a sliver)
-    pad = max(2, (y1 - y0) // 4)
-    crop = grey_u8[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
-    if polarity and crop.size:
-        background = np.median(crop).astype(crop.dtype)
-        crop = np.maximum(crop, background) if polarity > 0 else np.minimum(crop, background)
-    text, confidence = reader(crop)
-    if not is_scale_label(text):
-        return None  # a bare number, metres, or a number no instrument puts on a bar
-    try:
-        return text, parse_length_nm(text), confidence
-    except CalibrationError:
-        return None
 
 
 def _without_bars(ink: np.ndarray, segments: list[ScaleBar], image: np.ndarray, top: int,
@@ -304,43 +276,59 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
     """
     if reader is None:
         from particle_gui.core.io.label_reader import read_label as reader
-    height, width = grey.shape
+    width = grey.shape[1]
     image = to_uint8(grey)
     if data_bar is not None:
         top, bottom = data_bar.rows
         region = image[top:bottom]
-        inks = [np.abs(region.astype(np.int16) - data_bar.colour) > 60]
-    else:
-        top = 0
-        region = image
-        inks = [region >= STRONG_BRIGHT, region <= STRONG_DARK]
-    if region.size == 0 or region.shape[0] < 3:
-        return None
-    best: ScaleBar | None = None
-    candidate: ScaleBar | None = None
-    burned: list[tuple[ScaleBar, bool]] = []  # bars burned into the image, and whether their ink is bright
-    for index, ink in enumerate(inks):
+        if region.shape[0] < 3:
+            return None
+        ink = np.abs(region.astype(np.int16) - data_bar.colour) > 60
         segments = _bar_segments(ink, width)
         segments += _join_broken(segments)
-        if not segments:
-            continue
-        background = int(data_bar.colour) if data_bar is not None else int(np.median(region[~ink])) if (~ink).any() else 0
-        polarity = 0 if data_bar is not None else (1 if index == 0 else -1)
-        best, candidate = _search(image, top, ink, segments, background, polarity, data_bar is not None, reader,
-                                  best, candidate)
-        burned += [(segment, index == 0) for segment in segments] if data_bar is None else []
-    # A label burned into the image is often thinner or fainter than its bar (small antialiased type,
-    # a light specimen behind white text): read it again with ink measured against the bar's own
-    # surroundings, in a band of rows around the bar.
+        best, candidate = _search(image, top, ink, segments, int(data_bar.colour), 0, True, reader, None, None)
+        return best if best is not None else candidate
+    inks = [image >= STRONG_BRIGHT, image <= STRONG_DARK]
+    # A bar burned into the image is drawn at least two pixels thick; one pixel of saturated grey in
+    # a line is a particle's bright rim or straight edge (one read "5µm" beside it on an EMPS image).
+    thick = ([s for s in _bar_segments(ink, width) if s.thickness >= MIN_BURNED_THICKNESS] for ink in inks)
+    segments = [found + _join_broken(found) for found in thick]
+    best, candidate = _burned_bars(image, inks, segments, reader, None, None)
+    return best if best is not None else candidate
+
+
+def _burned_bars(image: np.ndarray, inks: list[np.ndarray], segments: list[list[ScaleBar]], reader,
+                 best: ScaleBar | None, candidate: ScaleBar | None) -> tuple[ScaleBar | None, ScaleBar | None]:
+    """The best-read bar and the longest candidate among bars burned into the image.
+
+    ``inks`` are the surely bright and surely dark pixels, ``segments`` the bars found in each. A bar
+    on a plain box has its label read from the box alone, first; then from the ink of the whole
+    image; then, as a label burned into the image is often thinner or fainter than its bar (small
+    antialiased type, a light specimen behind white text), with ink measured against the bar's own
+    surroundings, in a band of rows around it.
+    """
+    def sure() -> bool:
+        return best is not None and best.confident
+
+    height = image.shape[0]
+    for index, (ink, found) in enumerate(zip(inks, segments)):
+        polarity = 1 if index == 0 else -1
+        for segment in sorted(found, key=lambda s: -s.length_px)[:4]:
+            boxed = None if sure() else boxed_ink(image, segment)
+            if boxed is not None:
+                best, candidate = _search(boxed[0], 0, boxed[1], [segment], boxed[2], polarity, False, reader,
+                                          best, candidate)
+        if found and not sure():
+            background = int(np.median(image[~ink])) if (~ink).any() else 0
+            best, candidate = _search(image, 0, ink, found, background, polarity, False, reader, best, candidate)
+    burned = [(segment, index == 0) for index, found in enumerate(segments) for segment in found]
     for segment, bright in sorted(burned, key=lambda sb: -sb[0].length_px)[:4]:
-        if best is not None and best.confident:
-            break
-        local = local_ink(image, segment, bright)
+        local = None if sure() else local_ink(image, segment, bright)
         if local is not None:
             band_top, ink, background = local
             best, candidate = _search(image, 0, placed(ink, band_top, height), [segment], background,
                                       1 if bright else -1, False, reader, best, candidate)
-    return best if best is not None else candidate
+    return best, candidate
 
 
 def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBar], background: int,
@@ -372,7 +360,7 @@ def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBa
                 continue  # text cut by the image's edge is no label (dark corners read as "5nm")
             if not in_data_bar and bar.length_px < MIN_BAR_PER_LABEL_HEIGHT * (box[3] - box[1]):
                 continue  # a burned-in "bar" hardly longer than its text is high: a particle's edge
-            read = _read(painted, box, reader, polarity)
+            box, read = read_checked(painted, box, reader, polarity) or (box, None)
             if read is None:
                 continue
             text, nm, confidence = read

@@ -1,0 +1,103 @@
+"""Reading a scale bar's label from its box in the image, and when to trust the reading.
+
+A label's box can miss a character: burned into the image, its ink is found against a specimen
+("5 um" found as "um", or half of the 5); in a data bar, a monospaced font sets the number a field
+away from its unit. The rest then reads with confidence as another length ("1um"). A label is
+trusted only when its reading holds: the box grown over the characters its ink missed
+(:func:`particle_gui.core.io.burned_bar.completed_box`, burned-in labels) and a wider crop read
+the same length, and its type has a number (:func:`number_stands_taller`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from particle_gui.core.errors import CalibrationError
+from particle_gui.core.io.burned_bar import completed_box
+from particle_gui.core.io.label_text import is_scale_label
+from particle_gui.core.units import parse_length_nm
+
+#: Below this reading confidence a label is not trusted.
+MIN_LABEL_CONFIDENCE = 0.8
+#: A label's text is at least this many pixels high.
+MIN_LABEL_HEIGHT = 5
+#: A label burned into the image is read again in a box this many of its heights wider on each side.
+WIDER = 0.6
+#: The confidence given to a burned-in label whose reading changes with its box (below the threshold).
+UNSTABLE_CONFIDENCE = 0.5
+
+Box = tuple[int, int, int, int]
+Reading = tuple[str, float, float]  # text, length in nm, confidence
+
+
+def read_box(grey_u8: np.ndarray, box: Box, reader, polarity: int = 0) -> Reading | None:
+    """(text, length in nm, confidence) of the label in ``box``, or None if it is not a length.
+
+    With the ink's polarity known (+1 bright, -1 dark: a bar burned into the image), whatever lies on
+    the other side of the crop's background (dark particles behind white text) is set to the
+    background first, so that the reader sees only the text against a plain ground.
+    """
+    x0, y0, x1, y1 = box
+    if y1 - y0 < MIN_LABEL_HEIGHT or x1 - x0 < y1 - y0:
+        return None  # not a legible "number unit" line (a run of a wide line's pieces can be a sliver)
+    pad = max(2, (y1 - y0) // 4)
+    crop = grey_u8[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+    if polarity and crop.size:
+        background = np.median(crop).astype(crop.dtype)
+        crop = np.maximum(crop, background) if polarity > 0 else np.minimum(crop, background)
+    text, confidence = reader(crop)
+    if not is_scale_label(text):
+        return None  # a bare number, metres, or a number no instrument puts on a bar
+    if not number_stands_taller(crop):
+        return None  # a unit alone ("nm" read "1nm"): its number is elsewhere
+    try:
+        return text, parse_length_nm(text), confidence
+    except CalibrationError:
+        return None
+
+
+def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[Box, Reading] | None:
+    """The box and reading of a label, its confidence lowered if the reading is unstable.
+
+    ``polarity`` is +1 (bright) or -1 (dark) for a label burned into the image, 0 in a data bar.
+    The box as found and (burned in) the box grown over missed characters are both read; when both read as
+    lengths that differ, or a crop :data:`WIDER` on each side reads another length (or none), the
+    reading is kept but marked unsure (:data:`UNSTABLE_CONFIDENCE`): the window asks, the command
+    line refuses.
+    """
+    grown = completed_box(grey_u8, box, polarity)
+    readings = [(b, r) for b in dict.fromkeys((box, grown)) if (r := read_box(grey_u8, b, reader, polarity))]
+    if not readings:
+        return None
+    chosen, (text, nm, confidence) = max(readings, key=lambda br: br[1][2])
+    stable = all(r[1] == nm for _, r in readings)
+    if stable and confidence >= MIN_LABEL_CONFIDENCE and WIDER > 0:
+        x0, y0, x1, y1 = chosen
+        grow = int(round(WIDER * (y1 - y0)))
+        wider = (max(1, x0 - grow), y0, min(grey_u8.shape[1] - 1, x1 + grow), y1)
+        again = read_box(grey_u8, wider, reader, polarity)
+        stable = again is not None and again[1] == nm
+        confidence = min(confidence, again[2]) if stable else confidence
+    return chosen, (text, nm, confidence if stable else min(confidence, UNSTABLE_CONFIDENCE))
+
+
+def number_stands_taller(crop: np.ndarray) -> bool:
+    """Whether some type in the crop stands taller than the rest: a number beside its unit.
+
+    A label's unit is lower-case letters of x-height (n, m, u, µ, p), its digits are as tall as
+    capitals. The reader, which has only seen labels, reads a unit alone ("µm" of a label whose
+    number is a field away in a monospaced font) as "1µm" with full confidence; in such a crop all
+    glyphs' tops are level. Crops with fewer than two glyphs are not judged (True).
+    """
+    if crop.ndim != 2 or min(crop.shape) < 4:
+        return True
+    _, binary = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if binary.mean() > 0.5:  # the type is the minority
+        binary = 1 - binary
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    glyphs = [(y, h) for x, y, w, h, area in stats[1:] if h >= 0.25 * crop.shape[0] and area >= 3]
+    if len(glyphs) < 2:
+        return True
+    tops = [top for top, _ in glyphs]
+    return max(tops) - min(tops) >= 0.12 * float(np.median([h for _, h in glyphs]))
