@@ -48,6 +48,8 @@ DEFAULT_SIZE = (1500, 950)  # the window at its first start, when the screen has
 CANVAS_MINIMUM = (320, 240)
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 
+NETWORK_PROGRESS = "Running the network:"  # the status bar's progress words, cleared when the run ends
+
 
 class MainWindow(QMainWindow):
     """Canvas in the middle, parameters on the left, plots and tables in docks."""
@@ -276,12 +278,14 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         self.busy_indicator.setRange(0, 0)  # busy until the network reports its tiles
         self.busy_indicator.setVisible(busy)
+        if not busy and self.statusBar().currentMessage().startswith(NETWORK_PROGRESS):
+            self.statusBar().clearMessage()  # "tile 6 of 6" is no longer news once the result is shown
 
     def _on_run_progressed(self, stage: str, done: int, total: int) -> None:
         """The network's pass: tiles done of the pass, on the bar and in words, with how to stop it."""
         self.busy_indicator.setRange(0, total)
         self.busy_indicator.setValue(done)
-        self.statusBar().showMessage(f"Running the network: tile {done} of {total} (Ctrl+. cancels)", 3000)
+        self.statusBar().showMessage(f"{NETWORK_PROGRESS} tile {done} of {total} (Ctrl+. cancels)", 3000)
 
     def cancel_run(self) -> None:
         """Image > Cancel the analysis: the run in progress stops at its next tile or stage."""

@@ -113,6 +113,18 @@ def test_the_network_shows_its_tiles_and_can_be_cancelled(qtbot, opened):
     assert controller.current.result is before  # the classical result stays shown
 
 
+def test_the_tile_count_goes_once_the_network_is_done(qtbot, opened):
+    """"Running the network: tile 6 of 6" stayed in the status bar after the result was shown."""
+    window, _ = opened
+    messages = []
+    window.controller.runner.progressed.connect(lambda *_: messages.append(window.statusBar().currentMessage()))
+    with qtbot.waitSignal(window.controller.resultChanged, timeout=120_000):
+        window.controller.set_method("dl")
+    qtbot.waitUntil(lambda: not window.busy_indicator.isVisible(), timeout=60_000)
+    assert messages and messages[-1].startswith("Running the network: tile")
+    assert not window.statusBar().currentMessage().startswith("Running the network")
+
+
 def test_the_window_starts_without_matplotlib(tmp_path):
     """Nothing of matplotlib at the window's start (it was 0.45 s of it: pyqtgraph's gradient menu
     imported pyplot to list colour maps); the report imports it when one is made."""
