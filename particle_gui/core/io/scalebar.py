@@ -210,6 +210,10 @@ def _runs(line: tuple[int, int, int, int], pieces: list[tuple[int, int, int, int
         last += 1
     spans = sorted(((i, j) for i in range(first, nearest + 1) for j in range(nearest, last + 1)
                     if (i, j) != (0, len(inside) - 1)), key=lambda ij: ij[0] - ij[1])
+    # Last, the piece one wider space away on either side: a monospaced font's space between the
+    # number and its unit ("500 nm") is wider than RUN_GAP heights of the unit's small letters.
+    spans += [(i, j) for i, j in ((first - 1, last), (first, last + 1))
+              if 0 <= i and j < len(inside) and (i, j) != (0, len(inside) - 1)]
     return [(inside[i][0], min(p[1] for p in inside[i:j + 1]), inside[j][2], max(p[3] for p in inside[i:j + 1]))
             for i, j in spans]
 
@@ -235,7 +239,7 @@ def _without_bars(ink: np.ndarray, segments: list[ScaleBar], image: np.ndarray, 
                 if b - a >= min_run:
                     cleared[y0 + r, bar.x_start + a : bar.x_start + b] = True
         pieces = np.unique(components[y0:y1, bar.x_start : bar.x_end][cleared[y0:y1, bar.x_start : bar.x_end]])
-        pieces = pieces[(pieces > 0) & (heights[pieces] <= max(16, 6 * bar.thickness))]
+        pieces = pieces[(pieces > 0) & (heights[pieces] <= max(24, 8 * bar.thickness))]
         cleared |= _ticks(np.isin(components, pieces) & ~cleared, bar.thickness)
     painted = image.copy()
     painted[top : top + ink.shape[0]][cleared] = background
