@@ -220,8 +220,10 @@ def _pooled(per_seed: dict[int, dict]) -> dict:
     pooled: dict = {"images": sum(r["images"] for r in per_seed.values()), "seeds": list(per_seed)}
     for key, value in first.items():
         if isinstance(value, dict):
-            pooled[key] = {k: float(np.mean([r[key][k] for r in per_seed.values()])) for k in value if k != "images"}
-    pooled["per_seed"] = {seed: {k: r[k] for k in ("all", "overlay")} for seed, r in per_seed.items()}
+            pooled[key] = {k: float(np.mean([r[key][k] for r in per_seed.values() if key in r])) for k in value
+                           if k != "images"}
+    pooled["per_seed"] = {seed: {k: r.get(k) for k in ("all", "overlay", "fonts_10_px_and_over")}
+                          for seed, r in per_seed.items()}
     pooled["failures"] = [f for r in per_seed.values() for f in r["failures"]]
     return pooled
 
