@@ -63,8 +63,11 @@ install_packages() {
   fi
   dpkg --add-architecture i386  # wine32 before the prefix: Inno Setup's compiler is 32-bit
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    wine wine64 wine32:i386 xvfb xauth mingw-w64 npm unzip >/dev/null
+  local packages="wine wine64 wine32:i386 xvfb xauth mingw-w64 unzip"
+  # A NodeSource nodejs brings its own npm and conflicts with Debian's ("held broken packages").
+  command -v npm >/dev/null || packages="$packages npm"
+  # shellcheck disable=SC2086  # the list is meant to split
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null
   wine --version
 }
 
