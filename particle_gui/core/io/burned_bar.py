@@ -57,6 +57,10 @@ def local_ink(image: np.ndarray, bar: ScaleBar, bright: bool) -> tuple[int, np.n
     return top, keep[parts], int(round(background))
 
 
+#: Grey levels (of 255) by which a box behind a burned-in bar may vary.
+BOX_TOLERANCE = 12
+
+
 def boxed_ink(image: np.ndarray, bar: ScaleBar) -> tuple[np.ndarray, np.ndarray, int] | None:
     """(image, ink, box colour) of a bar and label drawn on a plain box; None when there is no box.
 
@@ -92,10 +96,6 @@ def boxed_ink(image: np.ndarray, bar: ScaleBar) -> tuple[np.ndarray, np.ndarray,
             alone[y0:y1, x0:x1] = image[y0:y1, x0:x1]
             return alone, ink, int(colour)
     return None
-
-
-#: Grey levels (of 255) by which a box behind a burned-in bar may vary.
-BOX_TOLERANCE = 12
 
 
 def _rectangle(ground: np.ndarray, bar: ScaleBar, max_area: float) -> tuple[int, int, int, int] | None:
@@ -152,7 +152,7 @@ def completed_box(image: np.ndarray, box: tuple[int, int, int, int], polarity: i
     wy0, wy1 = max(0, y0 - height // 2), min(image.shape[0], y1 + height // 2)
     window = image[wy0:wy1, wx0:wx1].astype(np.float32)
     mask = (window - background) * polarity > abs(ink - background) / 2
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     pieces = [(x + wx0, y + wy0, x + w + wx0, y + h + wy0) for x, y, w, h, area in stats[1:]
               if 0.4 * height <= h <= 2 * height and w <= 2 * height and area >= 0.1 * height * height]
     grown = list(box)

@@ -22,9 +22,9 @@ from particle_gui.core.units import parse_length_nm
 MIN_LABEL_CONFIDENCE = 0.8
 #: A label's text is at least this many pixels high.
 MIN_LABEL_HEIGHT = 5
-#: A label burned into the image is read again in a box this many of its heights wider on each side.
+#: A label is read again in a box this many of its heights wider on each side.
 WIDER = 0.6
-#: The confidence given to a burned-in label whose reading changes with its box (below the threshold).
+#: The confidence given to a label whose reading changes with its box (below the threshold).
 UNSTABLE_CONFIDENCE = 0.5
 
 Box = tuple[int, int, int, int]
@@ -61,10 +61,10 @@ def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[
     """The box and reading of a label, its confidence lowered if the reading is unstable.
 
     ``polarity`` is +1 (bright) or -1 (dark) for a label burned into the image, 0 in a data bar.
-    The box as found and (burned in) the box grown over missed characters are both read; when both read as
-    lengths that differ, or a crop :data:`WIDER` on each side reads another length (or none), the
-    reading is kept but marked unsure (:data:`UNSTABLE_CONFIDENCE`): the window asks, the command
-    line refuses.
+    The box as found and (burned in) the box grown over missed characters are both read; when they
+    read lengths that differ, or a crop :data:`WIDER` on each side reads another length (or none),
+    the reading is kept but marked unsure (:data:`UNSTABLE_CONFIDENCE`): the window asks, the
+    command line refuses.
     """
     grown = completed_box(grey_u8, box, polarity)
     readings = [(b, r) for b in dict.fromkeys((box, grown)) if (r := read_box(grey_u8, b, reader, polarity))]

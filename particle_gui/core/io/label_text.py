@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from particle_gui.core.errors import CalibrationError
+from particle_gui.core.units import parse_length_nm
+
 #: A scale-bar label ends in one of the units microscopes write (pm to mm).
 LABEL_UNIT = re.compile(r"\d(pm|nm|[µμu]m|mm)$")
 #: The longest scale bar on a micrograph, in millimetres (an SEM field at its lowest magnification is a few mm wide).
@@ -18,10 +21,12 @@ def is_scale_label(text: str) -> bool:
     >>> [is_scale_label(t) for t in ("200 nm", "0.5 µm", "1um", "200", "5.00010nm", "2 m", "2 mm", "500mm")]
     [True, True, True, False, False, False, True, False]
     """
-    compact = text.replace(" ", "")
-    if not (LABEL_UNIT.search(compact) and round_number(text)):
+    if not (LABEL_UNIT.search(text.replace(" ", "")) and round_number(text)):
         return False
-    return not compact.endswith("mm") or float(re.match(r"[\d.,]+", compact).group(0).replace(",", ".")) <= MAX_LABEL_MM
+    try:
+        return parse_length_nm(text.replace(",", ".")) <= MAX_LABEL_MM * 1e6
+    except CalibrationError:
+        return False
 
 
 #: The significant digits of a scale bar's length: one digit (1-2-5 and 3, 4 ... steps) or these.

@@ -166,10 +166,10 @@ def _label_candidates(bar: ScaleBar, lines: list[tuple[int, int, int, int]]) -> 
         beside = y0 - h <= bar.y <= y1 + h
         in_gap = y0 <= bar.y <= y1 and bar.x_start <= x0 and x1 <= bar.x_end  # "|-- 5 nm --|"
         if overlaps and (vertical <= 3.5 * h + bar.thickness and not y0 <= bar.y <= y1 or in_gap):
-            scored.append((vertical, box))
+            scored.append((False, vertical, box))
         elif beside and (0 <= bar.x_start - x1 <= 3 * h or 0 <= x0 - bar.x_end <= 3 * h):
-            scored.append((min(abs(bar.x_start - x1), abs(x0 - bar.x_end)) + (0 if bar.in_data_bar else 1e6), box))
-    return [box for _, box in sorted(scored)]
+            scored.append((not bar.in_data_bar, min(abs(bar.x_start - x1), abs(x0 - bar.x_end)), box))
+    return [box for _, _, box in sorted(scored)]
 
 
 #: Gap (in character heights) that still joins characters into one line, for the wide pass.
@@ -297,12 +297,12 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
     # a line is a particle's bright rim or straight edge (one read "5µm" beside it on an EMPS image).
     thick = ([s for s in _bar_segments(ink, width) if s.thickness >= MIN_BURNED_THICKNESS] for ink in inks)
     segments = [found + _join_broken(found) for found in thick]
-    best, candidate = _burned_bars(image, inks, segments, reader, None, None)
+    best, candidate = _burned_bars(image, inks, segments, reader)
     return best if best is not None else candidate
 
 
-def _burned_bars(image: np.ndarray, inks: list[np.ndarray], segments: list[list[ScaleBar]], reader,
-                 best: ScaleBar | None, candidate: ScaleBar | None) -> tuple[ScaleBar | None, ScaleBar | None]:
+def _burned_bars(image: np.ndarray, inks: list[np.ndarray], segments: list[list[ScaleBar]],
+                 reader) -> tuple[ScaleBar | None, ScaleBar | None]:
     """The best-read bar and the longest candidate among bars burned into the image.
 
     ``inks`` are the surely bright and surely dark pixels, ``segments`` the bars found in each. A bar
@@ -311,6 +311,9 @@ def _burned_bars(image: np.ndarray, inks: list[np.ndarray], segments: list[list[
     antialiased type, a light specimen behind white text), with ink measured against the bar's own
     surroundings, in a band of rows around it.
     """
+    best: ScaleBar | None = None
+    candidate: ScaleBar | None = None
+
     def sure() -> bool:
         return best is not None and best.confident
 
