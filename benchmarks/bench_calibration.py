@@ -7,9 +7,11 @@
    (ends within 2 px) and label read (the right length), by training and held-out fonts.
 3. False scale bars (a confidently read bar where there is none) on generated bar-free TEM and
    SEM images and on EMPS images listed in ``benchmarks/emps_no_scale_bar.txt``.
-4. The real vendor files: data bar rows and the read bar's pixel size against the metadata.
-5. Hot pixels: injected outliers removed, and D50 of clean images with and without removal.
-6. Time of the region stage (data bar, scale bar and its label, hot pixels) on a 1024 x 768 image.
+4. Real burned-in labels: EMPS images whose label a person read (``benchmarks/emps_scale_labels.csv``,
+   :mod:`benchmarks.real_labels`): read right, read wrongly with confidence, asked, missed.
+5. The real vendor files: data bar rows and the read bar's pixel size against the metadata.
+6. Hot pixels: injected outliers removed, and D50 of clean images with and without removal.
+7. Time of the region stage (data bar, scale bar and its label, hot pixels) on a 1024 x 768 image.
 
 Usage::
 
@@ -114,6 +116,13 @@ def bench_false_bars(count: int, seed: int = 11) -> dict:
                 false_emps.append(name)
         out.update({"emps_bar_free_images": len(names), "emps_false_bars": false_emps})
     return out
+
+
+def bench_real_labels() -> dict:
+    from benchmarks import real_labels
+    from evaluation import emps
+
+    return real_labels.score(emps.DATA_DIR / "images")
 
 
 def bench_vendor_files() -> list[dict]:
@@ -240,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "layouts": per_seed[args.seeds[0]] if len(args.seeds) == 1 else _pooled(per_seed),
         "false_bars": bench_false_bars(args.bar_free),
+        "real_emps_labels": bench_real_labels(),
         "vendor_files": bench_vendor_files(),
         "hot_pixels": bench_hot_pixels(),
         "time": bench_time(),

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from particle_gui.core.io.burned_bar import boxed_ink, completed_box
-from particle_gui.core.io.label_crop import MIN_LABEL_CONFIDENCE, read_checked
+from particle_gui.core.io.label_crop import MIN_LABEL_CONFIDENCE, cut_by_border, read_checked
 from particle_gui.core.io.scalebar import ScaleBar
 from synthetic import databars
 
@@ -99,3 +99,22 @@ def test_a_unit_alone_is_no_label():
                                                                                                True, True]
     text, confidence = read_label(crop("5 µm"))
     assert text.replace(" ", "") == "5µm" and confidence >= MIN_LABEL_CONFIDENCE
+
+
+def test_a_label_the_image_border_cuts_is_not_trusted():
+    """"50 nm" cut after its "n" by the image's right edge read "1nm" with confidence on a real EMPS
+    image (2c6c108b4d): a label box that reaches the border may have lost characters beyond it."""
+    image, _, _ = _boxed(255, 0)
+
+    def steady(crop: np.ndarray) -> tuple[str, float]:
+        return "200 nm", 0.99
+
+    inside = (160, 228, 240, 246)
+    assert read_checked(image, inside, steady, polarity=-1)[1][2] >= MIN_LABEL_CONFIDENCE
+    cut = image[:, :239]  # the image ends one column inside the label
+    box, (_, nm, confidence) = read_checked(cut, (160, 228, 239, 246), steady, polarity=-1)
+    assert nm == 200.0 and confidence < MIN_LABEL_CONFIDENCE
+    for cut_box, shape in (((0, 228, 80, 246), (300, 400)), ((160, 0, 240, 18), (300, 400)),
+                           ((160, 282, 240, 300), (300, 400)), ((160, 228, 240, 246), (246, 400))):
+        assert cut_by_border(cut_box, shape)
+    assert not cut_by_border(inside, (300, 400))

@@ -24,6 +24,8 @@ MIN_LABEL_CONFIDENCE = 0.8
 MIN_LABEL_HEIGHT = 5
 #: A label is read again in a box this many of its heights wider on each side.
 WIDER = 0.6
+#: A label box this close to the image's border (pixels) may have lost characters beyond it.
+BORDER_PX = 2
 #: The confidence given to a label whose reading changes with its box (below the threshold).
 UNSTABLE_CONFIDENCE = 0.5
 
@@ -63,7 +65,8 @@ def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[
     ``polarity`` is +1 (bright) or -1 (dark) for a label burned into the image, 0 in a data bar.
     The box as found and (burned in) the box grown over missed characters are both read; when they
     read lengths that differ, or a crop :data:`WIDER` on each side reads another length (or none),
-    the reading is kept but marked unsure (:data:`UNSTABLE_CONFIDENCE`): the window asks, the
+    or the box runs into the image's border (the label may go on beyond it: "50 nm" cut after its
+    "n" read "1nm"), the reading is kept but marked unsure (:data:`UNSTABLE_CONFIDENCE`): the window asks, the
     command line refuses.
     """
     grown = completed_box(grey_u8, box, polarity)
@@ -71,7 +74,7 @@ def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[
     if not readings:
         return None
     chosen, (text, nm, confidence) = max(readings, key=lambda br: br[1][2])
-    stable = all(r[1] == nm for _, r in readings)
+    stable = all(r[1] == nm for _, r in readings) and not cut_by_border(chosen, grey_u8.shape)
     if stable and confidence >= MIN_LABEL_CONFIDENCE and WIDER > 0:
         x0, y0, x1, y1 = chosen
         grow = int(round(WIDER * (y1 - y0)))
@@ -80,6 +83,16 @@ def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[
         stable = again is not None and again[1] == nm
         confidence = min(confidence, again[2]) if stable else confidence
     return chosen, (text, nm, confidence if stable else min(confidence, UNSTABLE_CONFIDENCE))
+
+
+def cut_by_border(box: Box, shape: tuple[int, ...]) -> bool:
+    """Whether a label's box reaches the image's border (within :data:`BORDER_PX`).
+
+    The image may have cut the label there, and what is left reads as another length.
+    """
+    x0, y0, x1, y1 = box
+    height, width = shape[:2]
+    return min(x0, y0) < BORDER_PX or x1 > width - BORDER_PX or y1 > height - BORDER_PX
 
 
 def number_stands_taller(crop: np.ndarray) -> bool:
