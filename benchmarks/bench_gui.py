@@ -155,7 +155,7 @@ def cold_start(path: Path) -> float:
         started = time.time()
         subprocess.run([sys.executable, "-m", "particle_gui", str(path), "--startup-report", str(report)],
                        env=env, check=True, timeout=120)
-        return float(report.read_text()) - started
+        return float(report.read_text().splitlines()[0]) - started
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,14 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging()
     import pyqtgraph as pg
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QIcon
+    from PySide6.QtGui import QFontInfo, QIcon
     from PySide6.QtWidgets import QApplication
 
+    from particle_gui.gui.fallback_font import ensure_a_font
     from particle_gui.gui.main_window import MainWindow
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("particle_gui")
+    ensure_a_font(app)  # Qt under Wine (the Windows build's tests) finds no font: text would be boxes
     icon = Path(particle_gui.__file__).resolve().parent / "resources" / "particle_gui.png"  # package data
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
@@ -79,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         window.controller.errorOccurred.connect(_grab_and_quit)
     if args.startup_report is not None:
         def _report(*_):
-            args.startup_report.write_text(f"{time.time():.6f}\n")
+            # when the first result showed, and the font the window's text is drawn in ("": boxes)
+            args.startup_report.write_text(f"{time.time():.6f}\n{QFontInfo(app.font()).family()}\n")
             window.close()
         window.controller.resultChanged.connect(_report)
     if args.quit_after is not None:
