@@ -247,8 +247,10 @@ class SizeHistogramWidget(QWidget):
             names = particles[CLASS_COLUMN].fillna(UNCLASSIFIED).astype(str) if CLASS_COLUMN in particles else None
             self._classes = names.to_numpy()[keep] if names is not None else np.zeros(0, dtype=object)
             self._x_label = f"{self.quantity_text} ({result.calibration.unit})"
+            # four significant digits, and whole numbers from 10⁴ on ("138000 nm", not "1.38e+05 nm")
+            digits = ".0f" if self._diameters.size and self._diameters.max() >= 1e4 else ".4g"
             for name, line in self._percentile_lines:
-                line.label.setFormat(f"{name} = {{value:.4g}} {result.calibration.unit}")
+                line.label.setFormat(f"{name} = {{value:{digits}}} {result.calibration.unit}")
         self.plot_item.setLabel("bottom", self._x_label)
         self._redraw()
 
