@@ -14,7 +14,7 @@ from particle_gui.core.params import PipelineParams
 from particle_gui.core.analysis.pipeline import Pipeline
 from synthetic import databars
 from synthetic.scenes import random_scene
-from tests.shared_data import VENDOR_SEM, require
+from tests.shared_data import EMPS, VENDOR_SEM, require
 
 LAYOUTS = [v for v in databars.VENDORS if v != "overlay"]
 
@@ -66,3 +66,15 @@ def test_instrument_facts_from_real_files(vendor_sem):
     fei = load_image(vendor_sem / "FEI-Helios-Ebeam-8bits.tif").instrument
     assert (fei.vendor, fei.databar_height_px) == ("FEI/Thermo", 29)
     assert fei.magnification == pytest.approx(120.0, rel=1e-3) and fei.field_width_nm == pytest.approx(1.72667e6)
+
+
+
+@pytest.mark.parametrize("name, rows", [("245e1a4826", (475, 512)), ("4628753cd8", (464, 512)),
+                                        ("a4027c076c", (465, 512)), ("c36b04376a", (481, 512))])
+def test_downscaled_jpeg_figures_keep_their_data_bar(name, rows):
+    """EMPS images are micrographs as papers print them: halved, JPEG-compressed. A strip's colour
+    then varies by a few levels and its text blurs into many greys, fewer than two-toned; these four
+    (Zeiss white and black strips, FEI) were found with no data bar before 2026-12-03."""
+    grey = load_image(require(EMPS) / "images" / f"{name}.png").grey
+    bar = detect_data_bar(grey)
+    assert bar is not None and bar.rows == rows and bar.side == "bottom"

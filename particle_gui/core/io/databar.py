@@ -28,6 +28,12 @@ MAX_BAR_FRACTION = 0.3
 TWO_TONE_FRACTION = 0.72
 #: Specimen rows allowed between the strip and the image's edge (Zeiss leaves two).
 MAX_ROWS_OUTSIDE = 4
+#: A row at least this fraction the strip's colour is a strip row (its text blurred into many greys).
+BLURRED_TEXT_FRACTION = 0.3
+#: Half the strip's rows are at least this fraction its colour (frame lines count as all).
+MIN_FLAT_MEDIAN = 0.55
+#: The strip's row next to its last is at least this fraction its colour (the last row: 0.8).
+SHARP_NEXT_ROW = 0.6
 #: Text rows inside the bar may interrupt its bar-coloured rows for at most this many rows.
 MAX_GAP_ROWS = 2
 
@@ -128,7 +134,9 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
             continue
         tones = _two_tone(rows_u8, colour)
         text_row = (near >= 0.25) & (tones >= TWO_TONE_FRACTION)
-        strip_row = text_row | lines | (near >= BAR_ROW_FRACTION)  # (small anti-aliased text: many greys)
+        # (small anti-aliased text: many greys; blurred by downscaling or JPEG, fewer than two-toned:
+        # a third of the row still the strip's colour)
+        strip_row = text_row | lines | (near >= BAR_ROW_FRACTION) | (near >= BLURRED_TEXT_FRACTION)
         end, gap = outside, 0
         for index in range(outside, n):
             if strip_row[index]:
@@ -144,13 +152,16 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
             if np.mean(np.abs(rows_u8[end].astype(np.int16) - modes[end - 1]) <= 2) < 0.5:
                 break
             end -= 1
-        sharp = all(near[i] >= 0.8 or lines[i] for i in (end - 1, end - 2) if i >= outside)
+        # its last row flat (or a frame line), the one before nearly so (a downscaled, JPEG-compressed
+        # copy blurs the edge into it)
+        sharp = all(near[i] >= level or lines[i] for i, level in ((end - 1, 0.8), (end - 2, SHARP_NEXT_ROW))
+                    if i >= outside)
         beyond = slice(end, end + 3)
         if end + 3 > n or not sharp or text_row[beyond].any() or near[beyond].max() >= BAR_ROW_FRACTION:
             continue
         strip = rows_u8[outside:end]
         flat = np.where(lines[outside:end], 1.0, near[outside:end])
-        if strip.shape[0] < MIN_BAR_ROWS or np.median(flat) < 0.6 or not _has_text(strip, colour):
+        if strip.shape[0] < MIN_BAR_ROWS or np.median(flat) < MIN_FLAT_MEDIAN or not _has_text(strip, colour):
             continue
         outside = _outer_edge(outside, end, lines, modes, colour)
         return outside, end - outside, colour
