@@ -36,9 +36,13 @@ from synthetic import fonts
 
 VENDORS: tuple[str, ...] = ("zeiss", "fei", "jeol", "hitachi", "tescan", "top", "overlay")
 
-#: Label texts as instruments and people write them, with their value in nm.
-_LENGTHS = (("nm", (5, 10, 20, 50, 100, 200, 500)), ("µm", (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)),
+#: Label texts as instruments and people write them, with their value in nm: 1-2-5 steps mostly,
+#: and every other one-digit step (3, 4, 6-9) or 15/25/75 times a power of ten (an instrument picks
+#: the bar that fits its field: "300 nm", "4 µm", "250 nm", "7.5 µm").
+_LENGTHS = (("nm", (5, 10, 20, 50, 100, 200, 500)), ("µm", (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)),
             ("mm", (1, 2)))
+_OTHER_STEPS = (3, 4, 6, 7, 8, 9, 1.5, 2.5, 7.5)
+_OTHER_SHARE = 0.35
 _SPELLINGS = {"nm": ("nm",), "µm": ("µm", "μm", "um", "µm", "μm"), "mm": ("mm",)}
 
 
@@ -58,11 +62,17 @@ class BarTruth:
 
 
 def random_label(rng: np.random.Generator) -> tuple[str, float]:
-    """A label such as '200 nm', '0.5 μm' or '1um', and its length in nm."""
+    """A label such as '200 nm', '0.5 μm', '300nm' or '7.5 um', and its length in nm."""
     unit, values = _LENGTHS[int(rng.choice(len(_LENGTHS), p=[0.45, 0.5, 0.05]))]
     value = values[int(rng.integers(len(values)))]
+    if rng.random() < _OTHER_SHARE and unit != "mm":  # the same decade, another step: 3, 4, 6-9, 1.5, 2.5, 7.5
+        decade = 10 ** np.floor(np.log10(value))
+        value = round(float(_OTHER_STEPS[int(rng.integers(len(_OTHER_STEPS)))] * decade), 6)
+        if unit == "µm" and value < 0.1 or unit == "nm" and value < 1:
+            value *= 10
     spelling = str(rng.choice(_SPELLINGS[unit]))
-    number = f"{value:g}" if rng.random() < 0.8 or value != int(value) else f"{value:.2f}"
+    decimals = int(rng.choice(3, p=[0.8, 0.1, 0.1]))  # "1 µm", "1.0 µm", "1.00 µm"
+    number = f"{value:g}" if decimals == 0 or value != int(value) else f"{value:.{decimals}f}"
     text = f"{number}{' ' if rng.random() < 0.7 else ''}{spelling}"
     return text, parse_length_nm(text)
 

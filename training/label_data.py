@@ -1,6 +1,7 @@
 """Rendered scale-bar labels for the label reader, cropped as the app crops them.
 
-A label ("200 nm", "0.5 μm", "1um", ...; :func:`synthetic.databars.random_label`) is drawn in a
+A label ("200 nm", "0.5 μm", "1um", "300nm", ...; :func:`synthetic.databars.random_label`; a few
+crops hold its unit or its number alone) is drawn in a
 random font (:func:`synthetic.fonts.available`, held-out families excluded) at a cap height of
 8-40 px, light on dark or dark on light (contrast from a quarter of the range), on a flat or
 textured background or among particles, sometimes with the bar's line close above or below,
@@ -22,6 +23,10 @@ from synthetic import databars, fonts
 ALPHABET = "0123456789.,µunmp"
 #: Training images are padded (light) or squeezed to this width.
 WIDTH = 256
+#: Shares of training crops holding only the unit ("µm") or only the number ("300"), read as such
+#: (neither is a length, so the app refuses them instead of calibrating on a digit it made up).
+UNIT_ALONE_SHARE = 0.06
+NUMBER_ALONE_SHARE = 0.03
 _FONT_CACHE: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
 
@@ -110,6 +115,11 @@ def to_input(crop: np.ndarray) -> tuple[np.ndarray, int]:
 
 def sample(rng: np.random.Generator, families: list[str]) -> tuple[np.ndarray, list[int], str, int]:
     text, _ = databars.random_label(rng)
+    part = rng.random()
+    if part < UNIT_ALONE_SHARE:  # a unit a wide space from its number: the reader must not invent one
+        text = text.lstrip("0123456789., ")
+    elif part < UNIT_ALONE_SHARE + NUMBER_ALONE_SHARE:  # a number whose unit was cut off
+        text = text.rstrip("µμunmp ")
     if rng.random() < 0.15:  # numbers as instruments print them too: "1.00 µm", "0,5 µm"
         text = text.replace(".", ",") if rng.random() < 0.5 else text
     family = families[int(rng.integers(len(families)))]
