@@ -167,7 +167,7 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
         bar_len = max(10, min(bar_len, int(w * 0.97) - x0))  # the bar ends inside the image
         _bar_with_ticks(d, x0, x0 + bar_len, y, thick, int(strip_h * 0.15) if vendor != "tescan" else 0, ink)
         bar = (x0, x0 + bar_len, y)
-    else:  # hitachi
+    elif rng.random() < 0.5:  # hitachi with a line under its ticks
         x0 = int(w * rng.uniform(0.55, 0.65))
         y = int(strip_h * 0.72)
         box = _text(d, (x0 + bar_len, y - strip_h * 0.18), text, font, ink, "rb")
@@ -177,8 +177,27 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
             d.rectangle([tx, y - int(strip_h * (0.16 if k % 5 == 0 else 0.09)), tx + thick - 1, y], fill=ink)
         _text(d, (int(w * 0.02), strip_h / 2), "S-4800 5.0kV 8.0mm x50.0k SE(U)", font, ink, "lm")
         bar = (x0, x0 + bar_len, y + thick // 2)
+    else:  # hitachi's ruler of ticks alone, the label under its right end (S-4800, SU8000, ...)
+        x0, y, tick = draw_tick_ruler(d, rng, w, strip_h, bar_len, ink)
+        _text(d, (x0 + bar_len, strip_h * 0.92), text, font, ink, "rb")
+        _text(d, (int(w * 0.02), strip_h * 0.7), "SU8010 5.0kV 9.2mm x600 LM(L) 7/10/2018", font, ink, "lm")
+        bar = (x0, x0 + bar_len, y)
     strip = np.asarray(pil).astype(np.float32) / 255.0
     return _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size)
+
+
+def draw_tick_ruler(d: ImageDraw.ImageDraw, rng: np.random.Generator, w: int, strip_h: int, bar_len: int,
+                    ink: int) -> tuple[int, int, int]:
+    """Eleven ticks without a line over ``bar_len`` pixels (the 1st, 6th and 11th taller), bottoms
+    level, in the strip's top half; returns (first column, centre row of the short ticks, tick width)."""
+    tick = max(1, int(round(strip_h * rng.uniform(0.04, 0.08))))
+    x0 = int(w * rng.uniform(0.5, 0.6))
+    bottom = int(strip_h * 0.45)
+    short = max(3, int(strip_h * 0.14), 2 * tick)
+    for k in range(11):
+        tx = x0 + int(round(k * (bar_len - tick) / 10))
+        d.rectangle([tx, bottom - (short * 3 // 2 if k % 5 == 0 else short), tx + tick - 1, bottom - 1], fill=ink)
+    return x0, bottom - (short + 1) // 2, tick
 
 
 def _fill_cells(d, rng, font, ink, w, strip_h, *, start: int, items: tuple[str, ...]) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, boxed_ink, local_ink, placed
 from particle_gui.core.io.databar import DataBar, to_uint8
+from particle_gui.core.io.tick_ruler import read_rulers
 from particle_gui.core.io.label_crop import MIN_LABEL_CONFIDENCE, MIN_LABEL_HEIGHT, read_checked
 
 #: A bar burned into the image is at least this many times as long as its label is high.
@@ -291,14 +292,26 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
         segments = _bar_segments(ink, width)
         segments += _join_broken(segments)
         best, candidate = _search(image, top, ink, segments, int(data_bar.colour), 0, True, reader, None, None)
+        best, candidate = _with_rulers(image, reader, best, candidate)
         return best if best is not None else candidate
     inks = [image >= STRONG_BRIGHT, image <= STRONG_DARK]
     # A bar burned into the image is drawn at least two pixels thick; one pixel of saturated grey in
     # a line is a particle's bright rim or straight edge (one read "5µm" beside it on an EMPS image).
     thick = ([s for s in _bar_segments(ink, width) if s.thickness >= MIN_BURNED_THICKNESS] for ink in inks)
     segments = [found + _join_broken(found) for found in thick]
-    best, candidate = _burned_bars(image, inks, segments, reader)
+    best, candidate = _with_rulers(image, reader, *_burned_bars(image, inks, segments, reader))
     return best if best is not None else candidate
+
+
+def _with_rulers(image: np.ndarray, reader, best: ScaleBar | None,
+                 candidate: ScaleBar | None) -> tuple[ScaleBar | None, ScaleBar | None]:
+    """``best`` and ``candidate``, or a Hitachi ruler of ticks (which has no line) if read better."""
+    if best is not None and best.confident:
+        return best, candidate
+    ruler, longest = read_rulers(image, reader, _search)
+    if ruler is not None and (best is None or ruler.confidence > best.confidence):
+        best = ruler
+    return best, candidate if candidate is not None else longest
 
 
 def _burned_bars(image: np.ndarray, inks: list[np.ndarray], segments: list[list[ScaleBar]],

@@ -1,0 +1,122 @@
+"""Scale rulers drawn as a row of ticks without a line (Hitachi SEMs: ``' ' ' ' | ' ' ' ' '``).
+
+Hitachi's data bar (S-4800, SU8000, SU8010, ...) shows its scale as eleven short vertical ticks,
+evenly spaced, with no line between them and the length ("1.00um") under the right part of the
+row. No bar finder that looks for a line sees it. A ruler here is a run of at least
+:data:`MIN_TICKS` ticks (thin vertical dashes of one height, bottoms level) at one spacing; its
+length runs from the first tick's centre to the last one's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:
+    from particle_gui.core.io.scalebar import ScaleBar
+
+#: A ruler has at least this many ticks (Hitachi draws 11).
+MIN_TICKS = 6
+#: A tick is at most this wide and at least this many times as high as wide, 3-30 px high.
+MAX_TICK_WIDTH, MIN_TICK_ASPECT, TICK_HEIGHTS = 6, 1.5, (3, 30)
+#: Consecutive ticks are this much of the run's median spacing apart, at most.
+SPACING_TOLERANCE = 0.15
+#: A tick stands out from its row's surroundings by this many grey levels.
+TICK_CONTRAST = 50
+#: Width of the opening that leaves only thin things (ticks, small type) in the top-hat images.
+OPENING_WIDTH = 15
+
+
+def thin_ink(image: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """(mask, polarity) of the thin bright (+1) and thin dark (-1) things in a uint8 image."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (OPENING_WIDTH, 1))
+    bright = cv2.morphologyEx(image, cv2.MORPH_TOPHAT, kernel) > TICK_CONTRAST
+    dark = cv2.morphologyEx(image, cv2.MORPH_BLACKHAT, kernel) > TICK_CONTRAST
+    return [(bright, 1), (dark, -1)]
+
+
+def find_rulers(ink: np.ndarray) -> list[tuple[ScaleBar, np.ndarray]]:
+    """Rulers of ticks in ``ink``, longest first, each with the mask of its ticks."""
+    from particle_gui.core.io.scalebar import ScaleBar
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    ticks = [index for index in range(1, count) if _is_tick(stats[index])]
+    rulers = []
+    used: set[int] = set()
+    for index in sorted(ticks, key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
+        if index in used:
+            continue
+        bottom = stats[index, cv2.CC_STAT_TOP] + stats[index, cv2.CC_STAT_HEIGHT]
+        row = [i for i in ticks if i not in used
+               and abs(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] - bottom) <= 1]
+        run = _evenly_spaced(sorted(row, key=lambda i: stats[i, cv2.CC_STAT_LEFT]), stats)
+        if len(run) < MIN_TICKS:
+            continue
+        used.update(run)
+        first, last = stats[run[0]], stats[run[-1]]
+        width = int(np.median([stats[i, cv2.CC_STAT_WIDTH] for i in run]))
+        short = int(np.median([stats[i, cv2.CC_STAT_HEIGHT] for i in run]))
+        bar = ScaleBar(int(first[cv2.CC_STAT_LEFT]), int(last[cv2.CC_STAT_LEFT] + last[cv2.CC_STAT_WIDTH]),
+                       int(bottom - (short + 1) // 2), width, end_marks=(True, True))
+        rulers.append((bar, np.isin(labels, run)))
+    return sorted(rulers, key=lambda bm: -bm[0].length_px)
+
+
+def _is_tick(stat: np.ndarray) -> bool:
+    x, y, w, h, area = stat
+    return w <= MAX_TICK_WIDTH and TICK_HEIGHTS[0] <= h <= TICK_HEIGHTS[1] and h >= MIN_TICK_ASPECT * w \
+        and area >= 0.6 * w * h
+
+
+def _evenly_spaced(row: list[int], stats: np.ndarray) -> list[int]:
+    """The longest run of ``row`` 's ticks (left to right) whose spacings all agree.
+
+    One tick may be missing here and there (a particle in front of it).
+    """
+    centres = np.array([stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] / 2 for i in row])
+    widths = np.array([stats[i, cv2.CC_STAT_WIDTH] for i in row])
+    best: list[int] = []
+    for start in range(len(row) - 1):
+        spacing = centres[start + 1] - centres[start]
+        if spacing < 2 * widths[start : start + 2].max():  # the ground between ticks is wider than they are
+            continue
+        end = start + 1
+        while end + 1 < len(row):
+            step = (centres[end + 1] - centres[end]) / spacing
+            # one spacing, or two where a particle hides a tick
+            if min(abs(step - 1), abs(step - 2)) > SPACING_TOLERANCE:
+                break
+            end += 1
+        if end - start + 1 > len(best):
+            best = row[start : end + 1]
+    return best
+
+
+def read_rulers(image: np.ndarray, reader, search) -> tuple[ScaleBar | None, ScaleBar | None]:
+    """The best-read ruler of ticks in a uint8 image and the longest one, as (best, candidate).
+
+    ``search`` is the scale-bar module's label search, called as for a data bar (the ruler is one)
+    with the ink of a band of rows around the ruler: what differs from the ground the ticks stand on
+    by half their contrast (at least 30 levels), the ticks themselves taken out.
+    """
+    best = candidate = None
+    height = image.shape[0]
+    for mask, _ in thin_ink(image):
+        for ruler, tick_mask in find_rulers(mask)[:3]:
+            reach = max(30, 6 * (ruler.thickness + 4))
+            top, bottom = max(0, ruler.y - reach), min(height, ruler.y + reach)
+            band = image[top:bottom].astype(np.int16)
+            # the ground the ticks stand on: the data bar's colour, not the specimen's above it
+            rows = slice(max(0, ruler.y - ruler.thickness), ruler.y + 2 * ruler.thickness + 2)
+            ground = image[rows, ruler.x_start : ruler.x_end][~tick_mask[rows, ruler.x_start : ruler.x_end]]
+            background = int(np.median(ground)) if ground.size else int(np.median(band))
+            contrast = float(np.median(np.abs(image[tick_mask].astype(np.int16) - background)))
+            ink = (np.abs(band - background) > max(30.0, contrast / 2)) & ~tick_mask[top:bottom]
+            shifted = replace(ruler, y=ruler.y - top)
+            best, candidate = search(image, top, ink, [shifted], background, 0, True, reader, best, candidate)
+            if best is not None and best.confident:
+                return best, candidate
+    return best, candidate
