@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from particle_gui.core.io.calibration import Calibration  # noqa: E402
 from particle_gui.core.io.loading import LoadedImage  # noqa: E402
-from particle_gui.core.params import PipelineParams  # noqa: E402
-from particle_gui.core.analysis.pipeline import Pipeline  # noqa: E402
+from particle_gui.core.params import PipelineParams, SummaryParams  # noqa: E402
+from particle_gui.core.analysis.pipeline import Pipeline, PipelineResult  # noqa: E402
+from particle_gui.core.statistics.stats import summarise  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +106,21 @@ def view_to_widget(plot_widget: pg.PlotWidget, x: float, y: float) -> QPoint:
     QApplication.processEvents()  # the view box applies auto-range lazily
     scene = plot_widget.getPlotItem().vb.mapViewToScene(QPointF(x, y))
     return plot_widget.mapFromScene(scene)
+
+
+@pytest.fixture
+def many_result(disc_result) -> PipelineResult:
+    """5000 log-normal particles, calibrated at 2.5 nm/px (the image parts are disc_result's)."""
+    rng = np.random.default_rng(1)
+    n = 5000
+    ecd = rng.lognormal(3.0, 0.4, n)
+    particles = pd.DataFrame({
+        "id": np.arange(1, n + 1),
+        "ecd": ecd,
+        "ecd_nm": ecd * 2.5,
+        "circularity": rng.uniform(0.6, 1.0, n),
+        "feret_ratio": rng.uniform(1.0, 2.0, n),
+    })
+    summary = summarise(particles["ecd_nm"].to_numpy(), SummaryParams(bootstrap_samples=100), unit="nm")
+    return dataclasses.replace(disc_result, particles=particles, summary=summary,
+                               calibration=Calibration(2.5, "manual", "given by the user"))

@@ -5,18 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from particle_gui.core.io.calibration import Calibration
 from particle_gui.core.io.loading import LoadedImage
-from particle_gui.core.params import PipelineParams, SummaryParams
+from particle_gui.core.params import PipelineParams
 from particle_gui.core.analysis.pipeline import Pipeline, PipelineResult
-from particle_gui.core.statistics.stats import summarise
 from particle_gui.gui.widgets.intensity_histogram import IntensityHistogramWidget
 from particle_gui.gui.widgets.shape_plot import ShapePlotWidget
 from particle_gui.gui.widgets.size_histogram import SizeHistogramWidget
@@ -51,24 +48,6 @@ def single_result() -> PipelineResult:
     result = _run(disc_grey(diameters=(30,)))
     assert result.count == 1
     return result
-
-
-@pytest.fixture
-def many_result(disc_result) -> PipelineResult:
-    """5000 log-normal particles, calibrated at 2.5 nm/px (the image parts are disc_result's)."""
-    rng = np.random.default_rng(1)
-    n = 5000
-    ecd = rng.lognormal(3.0, 0.4, n)
-    particles = pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "ecd": ecd,
-        "ecd_nm": ecd * 2.5,
-        "circularity": rng.uniform(0.6, 1.0, n),
-        "feret_ratio": rng.uniform(1.0, 2.0, n),
-    })
-    summary = summarise(particles["ecd_nm"].to_numpy(), SummaryParams(bootstrap_samples=100), unit="nm")
-    return dataclasses.replace(disc_result, particles=particles, summary=summary,
-                               calibration=Calibration(2.5, "manual", "given by the user"))
 
 
 # --- size histogram -------------------------------------------------------------------------------
@@ -135,19 +114,6 @@ def test_histogram_calibrated_in_nm(qtbot, many_result):
     assert widget.bin_counts.sum() == 5000
     assert widget.bin_counts.size <= 100
     assert widget.percentile_values[1] == pytest.approx(many_result.summary.d50)
-
-
-def test_histogram_line_labels_of_large_sizes_have_no_exponent(qtbot, many_result):
-    """Powder of 0.1 mm read "D50 = 1.38e+05 nm" on its D50 line."""
-    particles = many_result.particles.assign(ecd_nm=many_result.particles["ecd_nm"] * 2000)
-    large = dataclasses.replace(many_result, particles=particles, summary=summarise(
-        particles["ecd_nm"].to_numpy(), SummaryParams(bootstrap_samples=100), unit="nm"))
-    widget = _shown(qtbot, SizeHistogramWidget())
-    for result, expected in ((many_result, f"D50 = {many_result.summary.d50:.4g} nm"),
-                             (large, f"D50 = {large.summary.d50:.0f} nm")):
-        widget.set_result(result)
-        labels = [line.label.toPlainText() for _, line in widget._percentile_lines]
-        assert labels[1] == expected and not any("e+" in text for text in labels)
 
 
 def test_histogram_selection_marks_selected_diameters(qtbot, disc_result):
