@@ -134,9 +134,9 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
             continue
         tones = _two_tone(rows_u8, colour)
         text_row = (near >= 0.25) & (tones >= TWO_TONE_FRACTION)
-        # (small anti-aliased text: many greys; blurred by downscaling or JPEG, fewer than two-toned:
-        # a third of the row still the strip's colour)
-        strip_row = text_row | lines | (near >= BAR_ROW_FRACTION) | (near >= BLURRED_TEXT_FRACTION)
+        # (small anti-aliased text: many greys; blurred by downscaling or JPEG, fewer than two-toned,
+        # but still a third of the row the strip's colour; BLURRED_TEXT_FRACTION < BAR_ROW_FRACTION)
+        strip_row = text_row | lines | (near >= BLURRED_TEXT_FRACTION)
         end, gap = outside, 0
         for index in range(outside, n):
             if strip_row[index]:
