@@ -44,7 +44,7 @@ def test_a_ruler_of_ticks_calibrates_from_its_label():
 
 def test_a_hidden_tick_does_not_shorten_the_ruler():
     image, (x0, x1), _ = _hitachi(0, hide_tick=4)
-    rulers = [bar for mask, _ in thin_ink((image * 255).astype(np.uint8)) for bar, _ in find_rulers(mask)]
+    rulers = [bar for mask in thin_ink((image * 255).astype(np.uint8)) for bar, _ in find_rulers(mask)]
     assert [(bar.x_start, bar.x_end) for bar in rulers] == [(x0, x1)]
 
 
@@ -58,4 +58,4 @@ def test_rows_of_dots_and_text_are_no_ruler():
             draw.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], fill=220)
     draw.text((20, 200), "lllllll 1111111 IIIIIII", font=databars._font("DejaVu Sans", 18), fill=220)
     image = np.asarray(pil)
-    assert [find_rulers(mask) for mask, _ in thin_ink(image)] == [[], []]
+    assert [find_rulers(mask) for mask in thin_ink(image)] == [[], []]

@@ -9,6 +9,7 @@ length runs from the first tick's centre to the last one's.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -30,12 +31,12 @@ TICK_CONTRAST = 50
 OPENING_WIDTH = 15
 
 
-def thin_ink(image: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    """(mask, polarity) of the thin bright (+1) and thin dark (-1) things in a uint8 image."""
+def thin_ink(image: np.ndarray) -> list[np.ndarray]:
+    """Masks of the thin bright and of the thin dark things in a uint8 image."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (OPENING_WIDTH, 1))
     bright = cv2.morphologyEx(image, cv2.MORPH_TOPHAT, kernel) > TICK_CONTRAST
     dark = cv2.morphologyEx(image, cv2.MORPH_BLACKHAT, kernel) > TICK_CONTRAST
-    return [(bright, 1), (dark, -1)]
+    return [bright, dark]
 
 
 def find_rulers(ink: np.ndarray) -> list[tuple[ScaleBar, np.ndarray]]:
@@ -43,16 +44,19 @@ def find_rulers(ink: np.ndarray) -> list[tuple[ScaleBar, np.ndarray]]:
     from particle_gui.core.io.scalebar import ScaleBar
 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    ticks = [index for index in range(1, count) if _is_tick(stats[index])]
+    ticks = sorted((int(i) for i in np.flatnonzero(_are_ticks(stats)) if i > 0), key=lambda i: stats[i, cv2.CC_STAT_LEFT])
+    bottoms = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
+    by_bottom: dict[int, list[int]] = defaultdict(list)  # left to right on each row
+    for index in ticks:
+        by_bottom[int(bottoms[index])].append(index)
     rulers = []
     used: set[int] = set()
-    for index in sorted(ticks, key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
-        if index in used:
+    for bottom in sorted(by_bottom):
+        near = sorted((i for row in (bottom - 1, bottom, bottom + 1) for i in by_bottom.get(row, ()) if i not in used),
+                      key=lambda i: stats[i, cv2.CC_STAT_LEFT])
+        if len(near) < MIN_TICKS:
             continue
-        bottom = stats[index, cv2.CC_STAT_TOP] + stats[index, cv2.CC_STAT_HEIGHT]
-        row = [i for i in ticks if i not in used
-               and abs(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] - bottom) <= 1]
-        run = _evenly_spaced(sorted(row, key=lambda i: stats[i, cv2.CC_STAT_LEFT]), stats)
+        run = _evenly_spaced(near, stats)
         if len(run) < MIN_TICKS:
             continue
         used.update(run)
@@ -61,14 +65,19 @@ def find_rulers(ink: np.ndarray) -> list[tuple[ScaleBar, np.ndarray]]:
         short = int(np.median([stats[i, cv2.CC_STAT_HEIGHT] for i in run]))
         bar = ScaleBar(int(first[cv2.CC_STAT_LEFT]), int(last[cv2.CC_STAT_LEFT] + last[cv2.CC_STAT_WIDTH]),
                        int(bottom - (short + 1) // 2), width, end_marks=(True, True))
-        rulers.append((bar, np.isin(labels, run)))
+        ticks_mask = np.zeros(labels.shape, dtype=bool)  # only around the ruler: the image may be large
+        rows = slice(int(stats[run, cv2.CC_STAT_TOP].min()), int(bottoms[run].max()))
+        columns = slice(bar.x_start, bar.x_end)
+        ticks_mask[rows, columns] = np.isin(labels[rows, columns], run)
+        rulers.append((bar, ticks_mask))
     return sorted(rulers, key=lambda bm: -bm[0].length_px)
 
 
-def _is_tick(stat: np.ndarray) -> bool:
-    x, y, w, h, area = stat
-    return w <= MAX_TICK_WIDTH and TICK_HEIGHTS[0] <= h <= TICK_HEIGHTS[1] and h >= MIN_TICK_ASPECT * w \
-        and area >= 0.6 * w * h
+def _are_ticks(stats: np.ndarray) -> np.ndarray:
+    """Which connected components (rows of OpenCV's stats) are shaped as ticks: thin, upright, solid."""
+    w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    return (w <= MAX_TICK_WIDTH) & (h >= TICK_HEIGHTS[0]) & (h <= TICK_HEIGHTS[1]) & (h >= MIN_TICK_ASPECT * w) \
+        & (area >= 0.6 * w * h)
 
 
 def _evenly_spaced(row: list[int], stats: np.ndarray) -> list[int]:
@@ -104,7 +113,7 @@ def read_rulers(image: np.ndarray, reader, search) -> tuple[ScaleBar | None, Sca
     """
     best = candidate = None
     height = image.shape[0]
-    for mask, _ in thin_ink(image):
+    for mask in thin_ink(image):
         for ruler, tick_mask in find_rulers(mask)[:3]:
             reach = max(30, 6 * (ruler.thickness + 4))
             top, bottom = max(0, ruler.y - reach), min(height, ruler.y + reach)
