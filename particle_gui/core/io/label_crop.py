@@ -85,14 +85,14 @@ def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[
     return chosen, (text, nm, confidence if stable else min(confidence, UNSTABLE_CONFIDENCE))
 
 
-def cut_by_border(box: Box, shape: tuple[int, ...]) -> bool:
-    """Whether a label's box reaches the image's border (within :data:`BORDER_PX`).
+def cut_by_border(box: Box, shape: tuple[int, ...], margin: int = BORDER_PX) -> bool:
+    """Whether a label's box reaches the image's border (within ``margin`` pixels; 1: touches it).
 
     The image may have cut the label there, and what is left reads as another length.
     """
     x0, y0, x1, y1 = box
     height, width = shape[:2]
-    return min(x0, y0) < BORDER_PX or x1 > width - BORDER_PX or y1 > height - BORDER_PX
+    return min(x0, y0) < margin or x1 > width - margin or y1 > height - margin
 
 
 def number_stands_taller(crop: np.ndarray) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, boxed_ink, local_ink, placed
 from particle_gui.core.io.databar import DataBar, to_uint8
 from particle_gui.core.io.tick_ruler import read_rulers
-from particle_gui.core.io.label_crop import MIN_LABEL_CONFIDENCE, MIN_LABEL_HEIGHT, read_checked
+from particle_gui.core.io.label_crop import MIN_LABEL_CONFIDENCE, MIN_LABEL_HEIGHT, cut_by_border, read_checked
 
 #: A bar burned into the image is at least this many times as long as its label is high.
 MIN_BAR_PER_LABEL_HEIGHT = 1.5
@@ -355,7 +355,7 @@ def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBa
             polarity: int, in_data_bar: bool, reader, best: ScaleBar | None,
             candidate: ScaleBar | None) -> tuple[ScaleBar | None, ScaleBar | None]:
     """The best-read bar so far and the longest candidate, after reading the labels of ``segments``."""
-    height, width = image.shape
+    height = image.shape[0]
     # The bars are not text: without them a label next to a bar is not read with the bar's
     # line in its crop (it read as extra "m"s), and a bar is never taken for a line of text.
     max_height = max(12, ink.shape[0] if in_data_bar else height // 8)
@@ -376,7 +376,7 @@ def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBa
         boxes = near_wide + [run for run in dict.fromkeys(runs) if run not in near_wide]
         boxes += [box for box in _label_candidates(bar, shifted[1])[:3] if box not in boxes]
         for box in boxes:
-            if box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height:
+            if cut_by_border(box, image.shape, margin=1):
                 continue  # text cut by the image's edge is no label (dark corners read as "5nm")
             if not in_data_bar and bar.length_px < MIN_BAR_PER_LABEL_HEIGHT * (box[3] - box[1]):
                 continue  # a burned-in "bar" hardly longer than its text is high: a particle's edge
