@@ -118,3 +118,5 @@ def test_a_label_the_image_border_cuts_is_not_trusted():
                            ((160, 282, 240, 300), (300, 400)), ((160, 228, 240, 246), (246, 400))):
         assert cut_by_border(cut_box, shape)
     assert not cut_by_border(inside, (300, 400))
+    assert not cut_by_border((160, 228, 240, 246), (247, 400))  # a row of ground under it: whole
+    assert cut_by_border((1, 228, 80, 246), (300, 400)) and not cut_by_border((1, 228, 80, 246), (300, 400), margin=1)

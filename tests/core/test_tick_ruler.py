@@ -59,3 +59,44 @@ def test_rows_of_dots_and_text_are_no_ruler():
     draw.text((20, 200), "lllllll 1111111 IIIIIII", font=databars._font("DejaVu Sans", 18), fill=220)
     image = np.asarray(pil)
     assert [find_rulers(mask) for mask in thin_ink(image)] == [[], []]
+
+
+def _ruler_strip(tick: int, spacing: float, short: int, label: str, family: str, size: int,
+                 ink: int = 10, ground: int = 245) -> tuple[np.ndarray, tuple[int, int]]:
+    """A bright specimen over a light strip with eleven dark ticks ``spacing`` apart (positions
+    rounded as an instrument draws them) and ``label`` under the right end; returns (image, ends)."""
+    w, specimen_h, strip_h = 520, 300, 60
+    pil = Image.new("L", (w, specimen_h + strip_h), ground)
+    pil.paste(Image.fromarray(np.full((specimen_h, w), 150, np.uint8)), (0, 0))
+    draw = ImageDraw.Draw(pil)
+    x0, bottom = 260, specimen_h + 30
+    for k in range(11):
+        tx = x0 + int(round(k * spacing))
+        draw.rectangle([tx, bottom - (short * 3 // 2 if k % 5 == 0 else short), tx + tick - 1, bottom - 1], fill=ink)
+    x1 = x0 + int(round(10 * spacing)) + tick
+    databars._text(draw, (x1, bottom + 4), label, databars._font(family, size), ink, "ra")
+    return np.asarray(pil, dtype=np.float32) / 255.0, (x0, x1)
+
+
+def test_ticks_as_wide_as_the_ground_between_them():
+    """Dark ticks 6 px wide, 12 apart: the light ground between them forms a row of "ticks" too,
+    one fewer and inside the ruler; it read "100.00nm" with confidence over the wrong length."""
+    image, (x0, x1) = _ruler_strip(6, 12, 12, "100.00 nm", "Liberation Serif", 22)
+    scale = detect_scale_bar(image, detect_data_bar(image))
+    assert scale is not None and (scale.x_start, scale.x_end) == (x0, x1)
+    assert scale.confident and scale.length_nm == 100.0
+
+
+def test_small_ticks_rounded_to_whole_pixels():
+    """Ticks 4.9 px apart are drawn 5, 5, 5, 5, 4, ... apart: one ruler from the first to the last."""
+    image, (x0, x1) = _ruler_strip(2, 4.9, 4, "20 nm", "DejaVu Sans", 12)
+    rulers = [bar for mask in thin_ink((image * 255).astype(np.uint8)) for bar, _ in find_rulers(mask)]
+    assert [(bar.x_start, bar.x_end) for bar in rulers] == [(x0, x1)]
+
+
+def test_a_thin_monospaced_label_under_a_ruler():
+    """FreeMono's thin antialiased "5" fell apart at half the black ticks' contrast."""
+    image, (x0, x1) = _ruler_strip(2, 11.5, 5, "5 µm", "FreeMono", 17)
+    scale = detect_scale_bar(image, detect_data_bar(image))
+    assert scale is not None and (scale.x_start, scale.x_end) == (x0, x1)
+    assert scale.confident and scale.length_nm == 5000.0

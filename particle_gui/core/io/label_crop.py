@@ -86,13 +86,16 @@ def read_checked(grey_u8: np.ndarray, box: Box, reader, polarity: int) -> tuple[
 
 
 def cut_by_border(box: Box, shape: tuple[int, ...], margin: int = BORDER_PX) -> bool:
-    """Whether a label's box reaches the image's border (within ``margin`` pixels; 1: touches it).
+    """Whether a label's box reaches the image's border.
 
-    The image may have cut the label there, and what is left reads as another length.
+    Its left or right edge within ``margin`` pixels (1: touches it), its top or bottom edge touching
+    it. The image may have cut the label there, and what is left reads as another length ("50 nm" cut
+    after its "n" read "1nm"). Above and below, only a box that touches the edge is cut: papers crop
+    a figure a pixel under its label, whose antialiased bottom row then lies one row from the edge.
     """
     x0, y0, x1, y1 = box
     height, width = shape[:2]
-    return min(x0, y0) < margin or x1 > width - margin or y1 > height - margin
+    return x0 < margin or x1 > width - margin or y0 < 1 or y1 > height - 1
 
 
 def number_stands_taller(crop: np.ndarray) -> bool:
@@ -108,9 +111,30 @@ def number_stands_taller(crop: np.ndarray) -> bool:
     _, binary = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if binary.mean() > 0.5:  # the type is the minority
         binary = 1 - binary
-    _, _, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
-    glyphs = [(y, h) for x, y, w, h, area in stats[1:] if h >= 0.25 * crop.shape[0] and area >= 3]
-    if len(glyphs) < 2:
+    _, parts, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    keep = [i + 1 for i, (_, _, _, h, area) in enumerate(stats[1:]) if h >= 0.25 * crop.shape[0] and area >= 3]
+    if len(keep) < 2:
         return True
-    tops = [top for top, _ in glyphs]
-    return max(tops) - min(tops) >= 0.12 * float(np.median([h for _, h in glyphs]))
+    tops, heights = stats[keep, cv2.CC_STAT_TOP], stats[keep, cv2.CC_STAT_HEIGHT]
+    if tops.max() - tops.min() >= 0.12 * float(np.median(heights)):
+        return True
+    return _columns_stand_taller(np.isin(parts, keep))
+
+
+def _columns_stand_taller(glyphs: np.ndarray) -> bool:
+    """Whether the tops of the glyphs' columns stand at two levels, side by side.
+
+    At small sizes a number's last digit joins its unit in one piece ("00nm"), whose top is the
+    digit's. Each column's top is taken as the highest within a window of 0.4 text heights (so that
+    the open top of a "u" or "µ" takes its stems'); a number and its unit then make a block of
+    columns a fifth of the text's height lower than the rest, each block at least a quarter of them.
+    """
+    rows = np.flatnonzero(glyphs.any(axis=1))
+    cap, bottom = int(rows.min()), int(rows.max())
+    inked = glyphs.any(axis=0)
+    tops = np.where(inked, glyphs.argmax(axis=0), glyphs.shape[0]).astype(np.float32)
+    window = max(3, int(round(0.4 * (bottom - cap + 1))))
+    tops = cv2.erode(tops[None, :], np.ones((1, window), np.uint8), borderType=cv2.BORDER_REPLICATE)[0][inked]
+    low = tops >= cap + 0.2 * (bottom - cap + 1)
+    changes = int(np.count_nonzero(np.diff(low.astype(np.int8))))
+    return bool(0.25 <= low.mean() <= 0.75 and changes <= 4)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from particle_gui.core.io.bar_ink import without_bars, without_frame
 from particle_gui.core.io.burned_bar import STRONG_BRIGHT, STRONG_DARK, boxed_ink, local_ink, placed
 from particle_gui.core.io.databar import DataBar, to_uint8
 from particle_gui.core.io.tick_ruler import read_rulers
@@ -219,49 +220,6 @@ def _runs(line: tuple[int, int, int, int], pieces: list[tuple[int, int, int, int
             for i, j in spans]
 
 
-def _without_bars(ink: np.ndarray, segments: list[ScaleBar], image: np.ndarray, top: int,
-                  background: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ink and the image without the bars: their lines and end ticks cleared and painted over.
-
-    A bar is the ink of long horizontal runs on its rows; the small connected pieces it belongs
-    to (the line with its ticks) go with it, a label in a bar's gap ("-- 5 nm --") stays.
-    """
-    _, components, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    heights = stats[:, cv2.CC_STAT_HEIGHT]
-    cleared = np.zeros_like(ink, dtype=bool)
-    for bar in segments:
-        half = bar.thickness // 2 + 1
-        y0, y1 = max(0, bar.y - half), bar.y + half + 1
-        band = ink[y0:y1, bar.x_start : bar.x_end]
-        min_run = max(8, 3 * (y1 - y0))
-        for r, row in enumerate(band):
-            edges = np.diff(np.r_[False, row, False].astype(np.int8))
-            for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-                if b - a >= min_run:
-                    cleared[y0 + r, bar.x_start + a : bar.x_start + b] = True
-        pieces = np.unique(components[y0:y1, bar.x_start : bar.x_end][cleared[y0:y1, bar.x_start : bar.x_end]])
-        pieces = pieces[(pieces > 0) & (heights[pieces] <= max(24, 8 * bar.thickness))]
-        cleared |= _ticks(np.isin(components, pieces) & ~cleared, bar.thickness)
-    painted = image.copy()
-    painted[top : top + ink.shape[0]][cleared] = background
-    return ink & ~cleared, painted
-
-
-def _ticks(rest: np.ndarray, thickness: int) -> np.ndarray:
-    """What is left of the pieces joined to a bar once its line is cleared: its ticks and caps.
-
-    Those are thin upright lines (at most two line widths wide) or small; a letter that touches the
-    bar ("20nm" sitting on its end) is wider and stays, so that the label keeps its unit.
-    """
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
-    if count <= 1:
-        return rest
-    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    narrow = (widths <= max(2, 2 * thickness)) & (heights >= 1.5 * widths)  # a tick: a thin upright line
-    small = stats[1:, cv2.CC_STAT_AREA] <= 2 * max(1, thickness) ** 2
-    return np.isin(parts, 1 + np.flatnonzero(narrow | small))
-
-
 def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reader=None) -> ScaleBar | None:
     """The scale bar with the best-read label, in the data bar or (without one) burned into the image.
 
@@ -290,6 +248,9 @@ def detect_scale_bar(grey: np.ndarray, data_bar: DataBar | None = None, *, reade
             return None
         ink = np.abs(region.astype(np.int16) - data_bar.colour) > 60
         segments = _bar_segments(ink, width)
+        if not segments:  # a bar one piece with the strip's frame
+            ink = without_frame(ink)
+            segments = _bar_segments(ink, width)
         segments += _join_broken(segments)
         best, candidate = _search(image, top, ink, segments, int(data_bar.colour), 0, True, reader, None, None)
         best, candidate = _with_rulers(image, reader, best, candidate)
@@ -359,7 +320,7 @@ def _search(image: np.ndarray, top: int, ink: np.ndarray, segments: list[ScaleBa
     # The bars are not text: without them a label next to a bar is not read with the bar's
     # line in its crop (it read as extra "m"s), and a bar is never taken for a line of text.
     max_height = max(12, ink.shape[0] if in_data_bar else height // 8)
-    text_ink, painted = _without_bars(ink, segments, image, top, background)
+    text_ink, painted = without_bars(ink, segments, image, top, background)
     # Wide lines first ("500 µm" in a monospaced font is two narrow lines, and "µm" alone with a
     # tick reads "1µm"); when a wide line runs into other text it does not parse, and the
     # narrow lines are tried next.

@@ -4,7 +4,7 @@ Hitachi's data bar (S-4800, SU8000, SU8010, ...) shows its scale as eleven short
 evenly spaced, with no line between them and the length ("1.00um") under the right part of the
 row. No bar finder that looks for a line sees it. A ruler here is a run of at least
 :data:`MIN_TICKS` ticks (thin vertical dashes of one height, bottoms level) at one spacing; its
-length runs from the first tick's centre to the last one's.
+length runs from the first tick's outer edge to the last one's.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MIN_TICKS = 6
 #: A tick is at most this wide and at least this many times as high as wide, 3-30 px high.
 MAX_TICK_WIDTH, MIN_TICK_ASPECT, TICK_HEIGHTS = 6, 1.5, (3, 30)
-#: Consecutive ticks are this much of the run's median spacing apart, at most.
+#: Consecutive ticks' spacing differs from the run's first by this share of it at most (and a pixel).
 SPACING_TOLERANCE = 0.15
 #: A tick stands out from its row's surroundings by this many grey levels.
 TICK_CONTRAST = 50
@@ -87,16 +87,20 @@ def _evenly_spaced(row: list[int], stats: np.ndarray) -> list[int]:
     """
     centres = np.array([stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] / 2 for i in row])
     widths = np.array([stats[i, cv2.CC_STAT_WIDTH] for i in row])
+    heights = np.array([stats[i, cv2.CC_STAT_HEIGHT] for i in row])
     best: list[int] = []
     for start in range(len(row) - 1):
         spacing = centres[start + 1] - centres[start]
         if spacing < 2 * widths[start : start + 2].max():  # the ground between ticks is wider than they are
             continue
+        if heights[start : start + 2].min() > 2 * spacing:  # ticks are short marks; letters ("IIIIIII") stand taller
+            continue
         end = start + 1
         while end + 1 < len(row):
             step = (centres[end + 1] - centres[end]) / spacing
-            # one spacing, or two where a particle hides a tick
-            if min(abs(step - 1), abs(step - 2)) > SPACING_TOLERANCE:
+            # one spacing, or two where a particle hides a tick; a pixel either way is rounding
+            # (ticks 4.9 px apart are drawn 5, 5, 5, 5, 4, ...)
+            if min(abs(step - 1), abs(step - 2)) > SPACING_TOLERANCE + 1.0 / spacing:
                 break
             end += 1
         if end - start + 1 > len(best):
@@ -109,23 +113,33 @@ def read_rulers(image: np.ndarray, reader, search) -> tuple[ScaleBar | None, Sca
 
     ``search`` is the scale-bar module's label search, called as for a data bar (the ruler is one)
     with the ink of a band of rows around the ruler: what differs from the ground the ticks stand on
-    by half their contrast (at least 30 levels), the ticks themselves taken out.
+    by half their contrast, at least 30 levels and at most 60 (the data bar's own ink level: thin
+    antialiased type, FreeMono's "5", fell apart at half the black ticks' contrast), the ticks
+    themselves taken out.
     """
     best = candidate = None
     height = image.shape[0]
-    for mask in thin_ink(image):
-        for ruler, tick_mask in find_rulers(mask)[:3]:
-            reach = max(30, 6 * (ruler.thickness + 4))
-            top, bottom = max(0, ruler.y - reach), min(height, ruler.y + reach)
-            band = image[top:bottom].astype(np.int16)
-            # the ground the ticks stand on: the data bar's colour, not the specimen's above it
-            rows = slice(max(0, ruler.y - ruler.thickness), ruler.y + 2 * ruler.thickness + 2)
-            ground = image[rows, ruler.x_start : ruler.x_end][~tick_mask[rows, ruler.x_start : ruler.x_end]]
-            background = int(np.median(ground)) if ground.size else int(np.median(band))
-            contrast = float(np.median(np.abs(image[tick_mask].astype(np.int16) - background)))
-            ink = (np.abs(band - background) > max(30.0, contrast / 2)) & ~tick_mask[top:bottom]
-            shifted = replace(ruler, y=ruler.y - top)
-            best, candidate = search(image, top, ink, [shifted], background, 0, True, reader, best, candidate)
-            if best is not None and best.confident:
-                return best, candidate
+    found = [ruler for mask in thin_ink(image) for ruler in find_rulers(mask)[:3]]
+    for ruler, tick_mask in found:
+        if any(_inside(ruler, other) for other, _ in found):
+            continue  # the ground between a ruler's ticks, as wide as they are, seen as ticks of the other ink
+        reach = max(30, 6 * (ruler.thickness + 4))
+        top, bottom = max(0, ruler.y - reach), min(height, ruler.y + reach)
+        band = image[top:bottom].astype(np.int16)
+        # the ground the ticks stand on: the data bar's colour, not the specimen's above it
+        rows = slice(max(0, ruler.y - ruler.thickness), ruler.y + 2 * ruler.thickness + 2)
+        ground = image[rows, ruler.x_start : ruler.x_end][~tick_mask[rows, ruler.x_start : ruler.x_end]]
+        background = int(np.median(ground)) if ground.size else int(np.median(band))
+        contrast = float(np.median(np.abs(image[tick_mask].astype(np.int16) - background)))
+        ink = (np.abs(band - background) > max(30.0, min(60.0, contrast / 2))) & ~tick_mask[top:bottom]
+        shifted = replace(ruler, y=ruler.y - top)
+        best, candidate = search(image, top, ink, [shifted], background, 0, True, reader, best, candidate)
+        if best is not None and best.confident:
+            return best, candidate
     return best, candidate
+
+
+def _inside(ruler: ScaleBar, other: ScaleBar) -> bool:
+    """Whether ``ruler`` lies within ``other`` 's span, on its rows, and is shorter."""
+    return (other.x_start <= ruler.x_start and ruler.x_end <= other.x_end and ruler.length_px < other.length_px
+            and abs(ruler.y - other.y) <= max(ruler.thickness, other.thickness) + 2)
