@@ -124,3 +124,14 @@ def test_saturated_specimen_rows_under_a_framed_strip_are_not_the_strip():
     below[:, ::11] = 0.9  # a specimen: not quite flat
     bar = detect_data_bar(_framed(0.98, 0.05, frame_rows=2, below=below))
     assert bar is not None and bar.rows == (360, 400) and bar.side == "bottom"
+
+
+@pytest.mark.parametrize(("specimen_level", "strip_level"), [(0.0, 21 / 255), (1.0, 230 / 255)])
+def test_a_flat_saturated_specimen_against_a_strip_of_another_grey(specimen_level, strip_level):
+    """A JEOL strip of grey 21 under a specimen saturated black (or a light strip under white): the
+    specimen's flat rows were taken for frame lines, all the way up, and no strip was found."""
+    specimen = noisy_specimen(SHAPE)
+    specimen[200:] = specimen_level  # the specimen's last 160 rows flat
+    image = add_data_bar(specimen, rows=40, bar_colour=strip_level, ink=1.0 - specimen_level)
+    bar = detect_data_bar(image)
+    assert bar is not None and bar.rows == (360, 400)

@@ -36,6 +36,8 @@ MIN_FLAT_MEDIAN = 0.55
 SHARP_NEXT_ROW = 0.6
 #: Text rows inside the bar may interrupt its bar-coloured rows for at most this many rows.
 MAX_GAP_ROWS = 2
+#: A frame line is at most this many rows wide; more rows of one other grey are a flat specimen.
+MAX_FRAME_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,15 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
         # (small anti-aliased text: many greys; blurred by downscaling or JPEG, fewer than two-toned,
         # but still a third of the row the strip's colour; BLURRED_TEXT_FRACTION < BAR_ROW_FRACTION)
         strip_row = text_row | lines | (near >= BLURRED_TEXT_FRACTION)
-        end, gap = outside, 0
+        # rows of one grey that is not the strip's: a frame line, or, more than a line's width of
+        # them, a flat specimen (black, or saturated white) beyond the strip's edge
+        foreign = lines & (np.abs(modes - colour) > 2) & ~text_row & (near < BLURRED_TEXT_FRACTION)
+        end, gap, flat_run = outside, 0, 0
         for index in range(outside, n):
+            flat_run = flat_run + 1 if foreign[index] else 0
+            if flat_run > MAX_FRAME_ROWS:
+                end = index + 1 - flat_run
+                break
             if strip_row[index]:
                 end, gap = index + 1, 0
             else:
