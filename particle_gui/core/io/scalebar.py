@@ -97,7 +97,7 @@ def _bar_segments(ink: np.ndarray, image_width: int) -> list[ScaleBar]:
             continue
         component = labels[y : y + h, x : x + w] == index
         full_rows = np.flatnonzero(component.sum(axis=1) >= 0.9 * w)
-        if full_rows.size == 0 or full_rows.size > max(3, w // 5):
+        if full_rows.size == 0 or full_rows.size > max(3, w // 3):  # papers draw blocks 3-4 times as long as thick
             continue
         if full_rows[-1] - full_rows[0] + 1 != full_rows.size:  # two runs: a frame, not a bar
             continue
@@ -106,10 +106,25 @@ def _bar_segments(ink: np.ndarray, image_width: int) -> list[ScaleBar]:
         thickness = int(full_rows.size)
         off_bar = np.ones(h, dtype=bool)
         off_bar[full_rows[0] : full_rows[-1] + 1] = False
-        ends = (component[off_bar, : thickness + 1].any(), component[off_bar, w - thickness - 1 :].any())
+        ends = _end_marks(component[off_bar], thickness)
         out.append(ScaleBar(int(x), int(x + w), int(y + full_rows[full_rows.size // 2]), thickness,
                             end_marks=(bool(ends[0]), bool(ends[1]))))
     return out
+
+
+def _end_marks(off_bar: np.ndarray, thickness: int) -> tuple[bool, bool]:
+    """Whether a bar has ticks or caps at its (left, right) end.
+
+    That is ink beyond the bar's rows there that reaches further than along its middle: a plain
+    bar's own antialiased or noisy edge rows reach its ends too, and are no marks.
+    """
+    if off_bar.size == 0:
+        return False, False
+    reach = off_bar.sum(axis=0)
+    width = reach.size
+    middle = reach[thickness + 1 : width - thickness - 1]
+    level = float(np.median(middle)) if middle.size else 0.0
+    return bool(reach[: thickness + 1].max() > level + 1), bool(reach[width - thickness - 1 :].max() > level + 1)
 
 
 def _join_broken(segments: list[ScaleBar]) -> list[ScaleBar]:
