@@ -117,11 +117,13 @@ def _two_tone(rows_u8: np.ndarray, colour: int) -> np.ndarray:
     return out
 
 
-def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
+def _strip_from_edge(rows_u8: np.ndarray, flat_specimen: bool = False) -> tuple[int, int, int] | None:
     """A strip in rows ordered from the image's edge inward: (rows outside it, its rows, colour).
 
     Strip rows are two-toned (:func:`_two_tone`): the strip's colour and its ink. The strip must
     end in a sharp, straight edge: its last rows flat (or a frame line), the specimen beyond not.
+    With ``flat_specimen``, more than :data:`MAX_FRAME_ROWS` flat rows of another grey end the strip
+    (a specimen saturated black or white beyond it) instead of being taken for its frame.
     """
     n = rows_u8.shape[0]
     modes, uniform = _row_modes(rows_u8)
@@ -141,7 +143,7 @@ def _strip_from_edge(rows_u8: np.ndarray) -> tuple[int, int, int] | None:
         strip_row = text_row | lines | (near >= BLURRED_TEXT_FRACTION)
         # rows of one grey that is not the strip's: a frame line, or, more than a line's width of
         # them, a flat specimen (black, or saturated white) beyond the strip's edge
-        foreign = lines & (np.abs(modes - colour) > 2) & ~text_row & (near < BLURRED_TEXT_FRACTION)
+        foreign = lines & (np.abs(modes - colour) > 2) & ~text_row & (near < BLURRED_TEXT_FRACTION) & flat_specimen
         end, gap, flat_run = outside, 0, 0
         for index in range(outside, n):
             flat_run = flat_run + 1 if foreign[index] else 0
@@ -237,12 +239,16 @@ def detect_data_bar(grey: np.ndarray, *, height_hint: int | None = None) -> Data
     if height < 4 * MIN_BAR_ROWS or width < 16:
         return None
     search = int(height * MAX_BAR_FRACTION) + 1
-    found = _strip_from_edge(to_uint8(grey[height - search :])[::-1])
-    if found is not None:
-        outside, rows, colour = found
-        return DataBar(height - outside - rows, rows, colour, "bottom")
-    found = _strip_from_edge(to_uint8(grey[:search]))
-    if found is not None:
-        outside, rows, colour = found
-        return DataBar(outside, rows, colour, "top")
+    bottom, top = to_uint8(grey[height - search :])[::-1], to_uint8(grey[:search])
+    # A flat specimen beyond a strip only where the strip is not found otherwise: a window's bright
+    # frame under a screenshot's title bar is the bar's frame.
+    for flat_specimen in (False, True):
+        found = _strip_from_edge(bottom, flat_specimen)
+        if found is not None:
+            outside, rows, colour = found
+            return DataBar(height - outside - rows, rows, colour, "bottom")
+        found = _strip_from_edge(top, flat_specimen)
+        if found is not None:
+            outside, rows, colour = found
+            return DataBar(outside, rows, colour, "top")
     return None
