@@ -4,7 +4,7 @@ Hitachi's data bar (S-4800, SU8000, SU8010, ...) shows its scale as eleven short
 evenly spaced, with no line between them and the length ("1.00um") under the right part of the
 row. No bar finder that looks for a line sees it. A ruler here is a run of at least
 :data:`MIN_TICKS` ticks (thin vertical dashes of one height, bottoms level) at one spacing; its
-length runs from the first tick's outer edge to the last one's.
+length runs from the first tick's centre to the last one's.
 """
 
 from __future__ import annotations
