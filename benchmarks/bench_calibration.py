@@ -60,17 +60,19 @@ def bench_layouts(per_layout: int, seed: int = 7) -> dict:
         x0, x1, _ = truth.bar
         bar_ok = scale is not None and abs(scale.x_start - x0) <= 2 and abs(scale.x_end - x1) <= 2
         read_ok = bar_ok and scale.confident and abs(scale.length_nm / truth.label_nm - 1) < 1e-6
+        length_ok = bar_ok and abs(scale.length_px - truth.length_px) <= 1  # ticks' centres, or a plain bar's extent
         wrong = scale is not None and scale.confident and not read_ok  # would calibrate wrongly, unasked
         rows.append({"wrong_confident": bool(wrong), "vendor": truth.vendor, "font": truth.font,
                      "held_out_font": truth.font in fonts.HELD_OUT, "font_px": truth.font_px,
                      "strip_ok": bool(strip_ok), "bar_ok": bool(bar_ok), "read_ok": bool(read_ok),
+                     "length_ok": bool(length_ok),
                      "label": truth.label, "read": None if scale is None else scale.label,
                      "confidence": None if scale is None else scale.confidence})
     out = {"images": len(rows)}
     for vendor in databars.VENDORS:
         chosen = [r for r in rows if r["vendor"] == vendor]
         out[vendor] = {k: float(np.mean([r[k] for r in chosen]))
-                       for k in ("strip_ok", "bar_ok", "read_ok", "wrong_confident")}
+                       for k in ("strip_ok", "bar_ok", "length_ok", "read_ok", "wrong_confident")}
     for held, name in ((False, "training_fonts"), (True, "held_out_fonts")):
         chosen = [r for r in rows if r["held_out_font"] == held]
         if chosen:
@@ -80,7 +82,7 @@ def bench_layouts(per_layout: int, seed: int = 7) -> dict:
         if chosen:
             out[name] = {"images": len(chosen), "read_ok": float(np.mean([r["read_ok"] for r in chosen])),
                          "wrong_confident": float(np.mean([r["wrong_confident"] for r in chosen]))}
-    out["all"] = {k: float(np.mean([r[k] for r in rows])) for k in ("strip_ok", "bar_ok", "read_ok", "wrong_confident")}
+    out["all"] = {k: float(np.mean([r[k] for r in rows])) for k in ("strip_ok", "bar_ok", "length_ok", "read_ok", "wrong_confident")}
     out["failures"] = [r for r in rows if not (r["strip_ok"] and r["read_ok"])][:40]
     return out
 

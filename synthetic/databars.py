@@ -59,6 +59,9 @@ class BarTruth:
     light: bool
     font: str
     font_px: int = 0  # the label's font size
+    #: The length the label states, in pixels: the bar's extent, less a tick's width where its ends
+    #: are ticks (the length runs between their centres).
+    length_px: int = 0
 
 
 def random_label(rng: np.random.Generator) -> tuple[str, float]:
@@ -124,6 +127,7 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
         box = _text(d, (x0, strip_h * 0.12), text, font, ink)
         y = int(box[3] + strip_h * 0.22)
         _bar_with_ticks(d, x0, x0 + bar_len, y, thick, int(strip_h * 0.14), ink)
+        length = bar_len - thick
         _fill_cells(d, rng, font, ink, w, strip_h, start=x0 + max(bar_len, box[2] - x0) + int(w * 0.05),
                     items=("EHT = 5.00 kV", "WD = 4.9 mm", "Signal A = InLens", "Mag = 25.00 K X", "Date :2 Dec 2026"))
         bar = (x0, x0 + bar_len, y)
@@ -150,7 +154,7 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
             d.rectangle([x0, y - thick // 2, mid - gap, y - thick // 2 + thick - 1], fill=ink)
             d.rectangle([mid + gap, y - thick // 2, x0 + bar_len - 1, y - thick // 2 + thick - 1], fill=ink)
         _text(d, (mid, y), text, font, ink, "mm")
-        bar = (x0, x0 + bar_len, y)
+        bar, length = (x0, x0 + bar_len, y), bar_len
     elif vendor in ("jeol", "tescan", "top"):
         x = int(w * 0.02)
         y = strip_h // 2
@@ -166,7 +170,7 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
         x0 = box[2] + int(w * 0.015)
         bar_len = max(10, min(bar_len, int(w * 0.97) - x0))  # the bar ends inside the image
         _bar_with_ticks(d, x0, x0 + bar_len, y, thick, int(strip_h * 0.15) if vendor != "tescan" else 0, ink)
-        bar = (x0, x0 + bar_len, y)
+        bar, length = (x0, x0 + bar_len, y), bar_len - (thick if vendor != "tescan" else 0)
     elif rng.random() < 0.5:  # hitachi with a line under its ticks
         x0 = int(w * rng.uniform(0.55, 0.65))
         y = int(strip_h * 0.72)
@@ -176,14 +180,14 @@ def draw(rng: np.random.Generator, vendor: str, specimen: np.ndarray, *, light: 
             tx = x0 + int(round(k * (bar_len - thick) / 10))
             d.rectangle([tx, y - int(strip_h * (0.16 if k % 5 == 0 else 0.09)), tx + thick - 1, y], fill=ink)
         _text(d, (int(w * 0.02), strip_h / 2), "S-4800 5.0kV 8.0mm x50.0k SE(U)", font, ink, "lm")
-        bar = (x0, x0 + bar_len, y + thick // 2)
+        bar, length = (x0, x0 + bar_len, y + thick // 2), bar_len - thick
     else:  # hitachi's ruler of ticks alone, the label under its right end (S-4800, SU8000, ...)
         x0, y, tick = draw_tick_ruler(d, rng, w, strip_h, bar_len, ink)
         _text(d, (x0 + bar_len, strip_h * 0.92), text, font, ink, "rb")
         _text(d, (int(w * 0.02), strip_h * 0.7), "SU8010 5.0kV 9.2mm x600 LM(L) 7/10/2018", font, ink, "lm")
-        bar = (x0, x0 + bar_len, y)
+        bar, length = (x0, x0 + bar_len, y), bar_len - tick
     strip = np.asarray(pil).astype(np.float32) / 255.0
-    return _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size)
+    return _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size, length)
 
 
 def draw_tick_ruler(d: ImageDraw.ImageDraw, rng: np.random.Generator, w: int, strip_h: int, bar_len: int,
@@ -211,21 +215,22 @@ def _fill_cells(d, rng, font, ink, w, strip_h, *, start: int, items: tuple[str, 
     d.rectangle([int(w * 0.88), int(strip_h * 0.2), int(w * 0.96), int(strip_h * 0.8)], outline=ink, width=2)
 
 
-def _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size) -> tuple[np.ndarray, BarTruth]:
+def _attach(rng, vendor, specimen, strip, bar, text, nm, light, family, size, length) -> tuple[np.ndarray, BarTruth]:
     h, w = specimen.shape
     sh = strip.shape[0]
     x0, x1, y = bar
     if vendor == "top":
         image = np.concatenate([strip, specimen], axis=0)
-        return image, BarTruth(vendor, (0, sh), "top", (x0, x1, y), text, nm, light, family, size)
+        return image, BarTruth(vendor, (0, sh), "top", (x0, x1, y), text, nm, light, family, size, length)
     if vendor == "zeiss":
         below = int(rng.integers(0, 4))
         image = specimen.copy()
         first = h - sh - below
         image[first : first + sh] = strip
-        return image, BarTruth(vendor, (first, first + sh), "bottom", (x0, x1, first + y), text, nm, light, family, size)
+        return image, BarTruth(vendor, (first, first + sh), "bottom", (x0, x1, first + y), text, nm, light, family, size,
+                               length)
     image = np.concatenate([specimen, strip], axis=0)
-    return image, BarTruth(vendor, (h, h + sh), "bottom", (x0, x1, h + y), text, nm, light, family, size)
+    return image, BarTruth(vendor, (h, h + sh), "bottom", (x0, x1, h + y), text, nm, light, family, size, length)
 
 
 def _overlay(rng, specimen, text, nm, family, light) -> tuple[np.ndarray, BarTruth]:
@@ -249,4 +254,4 @@ def _overlay(rng, specimen, text, nm, family, light) -> tuple[np.ndarray, BarTru
     _text(d, (x0 + bar_len / 2, y - thick - size * 0.3), text, font, ink, "mb")
     d.rectangle([x0, y - thick // 2, x0 + bar_len - 1, y - thick // 2 + thick - 1], fill=ink)
     image = np.asarray(pil).astype(np.float32) / 255.0
-    return image, BarTruth("overlay", None, "none", (x0, x0 + bar_len, y), text, nm, light, family, size)
+    return image, BarTruth("overlay", None, "none", (x0, x0 + bar_len, y), text, nm, light, family, size, bar_len)
