@@ -143,7 +143,8 @@ def _strip_from_edge(rows_u8: np.ndarray, flat_specimen: bool = False) -> tuple[
         strip_row = text_row | lines | (near >= BLURRED_TEXT_FRACTION)
         # rows of one grey that is not the strip's: a frame line, or, more than a line's width of
         # them, a flat specimen (black, or saturated white) beyond the strip's edge
-        foreign = lines & (np.abs(modes - colour) > 2) & ~text_row & (near < BLURRED_TEXT_FRACTION) & flat_specimen
+        foreign = (lines & (np.abs(modes - colour) > 2) & ~text_row & (near < BLURRED_TEXT_FRACTION) if flat_specimen
+                   else np.zeros(n, dtype=bool))
         end, gap, flat_run = outside, 0, 0
         for index in range(outside, n):
             flat_run = flat_run + 1 if foreign[index] else 0

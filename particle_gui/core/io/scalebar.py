@@ -106,9 +106,8 @@ def _bar_segments(ink: np.ndarray, image_width: int) -> list[ScaleBar]:
         thickness = int(full_rows.size)
         off_bar = np.ones(h, dtype=bool)
         off_bar[full_rows[0] : full_rows[-1] + 1] = False
-        ends = _end_marks(component[off_bar], thickness)
         out.append(ScaleBar(int(x), int(x + w), int(y + full_rows[full_rows.size // 2]), thickness,
-                            end_marks=(bool(ends[0]), bool(ends[1]))))
+                            end_marks=_end_marks(component[off_bar], thickness)))
     return out
 
 
