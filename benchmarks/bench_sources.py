@@ -62,7 +62,9 @@ def _run(job: tuple[str, str, object, tuple[str, ...], str]) -> list[dict]:
             if method == "dl_oracle":  # the network told the true typical size: what the size estimate costs
                 from particle_gui.core.network.dl_scale import typical_diameter
 
-                dl = {**params.to_dict()["dl"], "expected_diameter_px": typical_diameter(drop_edge_instances(truth))}
+                typical = typical_diameter(drop_edge_instances(truth))
+                typical = typical if math.isfinite(typical) else typical_diameter(truth)  # only cut particles
+                dl = {**params.to_dict()["dl"], "expected_diameter_px": typical if math.isfinite(typical) else 0.0}
                 params = PipelineParams.from_dict({**params.to_dict(), "method": "dl", "dl": dl})
             else:
                 params = PipelineParams.from_dict({**params.to_dict(), "method": method})

@@ -112,55 +112,79 @@ def test_unlike_image_gives_a_warning():
     assert any("network" in w for w in result.warnings)
 
 
-def _scale_recorder(population_px: np.ndarray, *, visible_px: float = 3.0):
-    """A stand-in network: at ``scale`` it finds the particles of ``population_px`` (image pixels)
-    that are at least ``visible_px`` model pixels wide; it records the scales it runs at."""
-    scales = []
+def _ladder_recorder(unsure_at, *, diameter_px: float = 40.0):
+    """A stand-in network: at ``scale`` it finds ten particles of ``diameter_px`` image pixels and is
+    unsure about ``unsure_at(scale)`` of their pixels (None: it finds nothing); it records its scales
+    and windows, and the whole-image runs."""
+    scales, windows, wholes = [], [], []
 
-    def measure(scale):
+    def measure(scale, window):
         scales.append(scale)
-        found = population_px * scale
-        return found[found >= visible_px], None
+        windows.append(window)
+        unsure = unsure_at(scale)
+        found = np.zeros(0) if unsure is None else np.full(10, diameter_px * scale)
+        return found, (1.0 if unsure is None else unsure), f"output at {scale:.3f}"
 
-    return scales, measure
+    def run_whole(scale):
+        wholes.append(scale)
+        return f"whole at {scale:.3f}"
 
-
-def test_small_particles_send_the_next_pass_straight_to_their_scale():
-    scales, measure = _scale_recorder(np.full(50, 12.0))
-    sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
-    # the first pass (long side 512 px, scale 0.5) finds 6 px particles -> the next runs at 2.0
-    assert scales == pytest.approx([0.5, 2.0])
-    assert sizes.d50 == pytest.approx(12.0) and scale == pytest.approx(2.0)
+    return scales, windows, wholes, measure, run_whole
 
 
-def test_particles_near_the_target_size_take_one_pass():
-    scales, measure = _scale_recorder(np.full(50, 50.0))
-    _sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
-    assert scales == pytest.approx([0.5]) and scale == 0.5
+def test_the_ladder_runs_coarse_to_fine_and_chooses_the_surest_pass():
+    # surest at 0.5 (the image's long side at 512 model px); finer passes get less sure and stop it
+    curve = {0.125: 0.30, 0.177: 0.20, 0.25: 0.10, 0.354: 0.05, 0.5: 0.02, 0.707: 0.04, 1.0: 0.08}
+    scales, windows, wholes, measure, run_whole = _ladder_recorder(lambda s: curve[round(s, 3)])
+    sizes, scale, output = dl_probe.estimate_scale(measure, (768, 1024), run_whole)
+    assert [round(s, 3) for s in scales] == [0.125, 0.177, 0.25, 0.354, 0.5, 0.707, 1.0]  # 0.08 > 0.02 + 0.05
+    assert scale == pytest.approx(0.5) and output == "output at 0.500" and wholes == []
+    assert windows[0] == (slice(0, 768), slice(0, 1024))  # small passes see the whole image
+    assert sizes.d50 == pytest.approx(40.0) and sizes.count == 10
 
 
-def test_large_particles_send_the_next_pass_coarser():
-    scales, measure = _scale_recorder(np.full(50, 400.0))
-    sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
-    assert scales == pytest.approx([0.5, 0.06]) and sizes.d50 == pytest.approx(400.0)
+def test_a_coarser_pass_as_sure_as_the_surest_is_chosen():
+    # within CHOOSE_WITHIN of the surest: the coarser keeps large particles whole
+    curve = {0.125: 0.30, 0.177: 0.04, 0.25: 0.03, 0.354: 0.025, 0.5: 0.03, 0.707: 0.2}
+    scales, _windows, _wholes, measure, run_whole = _ladder_recorder(lambda s: curve[round(s, 3)])
+    _sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), run_whole)
+    assert scale == pytest.approx(0.25)
+    assert len(scales) == 6
 
 
-def test_a_wide_size_distribution_is_refined_until_the_small_particles_are_in_range():
-    # 40 % of the particles are 10 px wide, 60 % 80 px: the first pass sees the small ones as 5 px
-    # specks, enough to call for a pass where they are 9 px while the large ones stay under 110
-    population = np.r_[np.full(40, 10.0), np.full(60, 80.0)]
-    scales, measure = _scale_recorder(population, visible_px=3.0)
-    sizes, scale, _ = dl_probe.estimate_scale(measure, (768, 1024), target_px=24.0)
-    assert sizes.count == 100 and sizes.d10 == pytest.approx(10.0)
-    assert scale == pytest.approx(dl_probe.choose_scale(sizes, target_px=24.0))
-    assert 10.0 * scale >= dl_probe.SMALL_PX and 80.0 * scale <= dl_probe.LARGE_PX
-    assert len(scales) <= dl_probe.MAX_PASSES
+def test_small_particles_are_found_by_the_finer_passes():
+    # nothing is seen until the long side reaches 1448 model px; the surest of the rest is chosen
+    def unsure_at(scale):
+        return None if scale < 1.4 else {1.414: 0.1, 2.0: 0.04, 2.255: 0.06}[round(scale, 3)]
+
+    scales, windows, wholes, measure, run_whole = _ladder_recorder(unsure_at, diameter_px=10.0)
+    sizes, scale, output = dl_probe.estimate_scale(measure, (768, 1024), run_whole)
+    assert scale == pytest.approx(2.0) and sizes.d50 == pytest.approx(10.0)
+    assert scales[-1] == pytest.approx(dl_probe.ladder_scales((768, 1024))[-1])  # the largest pass allowed
+    # fine passes look at a centred window of at most WINDOW_PIXELS; the chosen one then runs whole
+    rows, cols = windows[-1]
+    assert (rows.stop - rows.start) * (cols.stop - cols.start) * scales[-1] ** 2 <= dl_probe.WINDOW_PIXELS
+    assert rows.start + rows.stop == 768 and cols.start + cols.stop == 1024
+    assert wholes == [pytest.approx(2.0)] and output == "whole at 2.000"
 
 
 def test_nothing_found_at_any_scale():
-    scales, measure = _scale_recorder(np.zeros(0))
-    sizes, _scale, _ = dl_probe.estimate_scale(measure, (256, 256), target_px=24.0)
-    assert sizes.count == 0 and 1 <= len(scales) <= dl_probe.MAX_PASSES
+    scales, _windows, _wholes, measure, run_whole = _ladder_recorder(lambda s: None)
+    sizes, _scale, output = dl_probe.estimate_scale(measure, (256, 256), run_whole)
+    assert sizes.count == 0 and scales == dl_probe.ladder_scales((256, 256))
+    assert output in (f"output at {scales[-1]:.3f}", f"whole at {scales[-1]:.3f}")
+
+
+def test_the_shipped_network_keeps_large_textured_particles_whole():
+    # The old probe ran finer whenever the network broke large particles into pieces of the size it
+    # knows (EMPS validation F1 0.41); the ladder chooses the scale where it is surest.
+    grey = disc_image((512, 512), [(130, 130), (130, 380), (380, 130), (380, 380)], 100.0, noise=0.05)
+    texture = np.random.default_rng(0).normal(0.0, 0.08, grey.shape).astype(np.float32)
+    grey = np.clip(grey + texture * (grey > 0.5), 0, 1)
+    maps = predict_probabilities(grey)
+    labels = Pipeline(loaded(grey)).run(DL).labels
+    assert labels.max() == 4
+    assert maps.diameter_px == pytest.approx(200.0, rel=0.15)
 
 
 def test_an_image_that_fits_one_tile_runs_once_without_overlap():

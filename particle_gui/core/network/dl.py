@@ -5,8 +5,8 @@ The U-Net is run with onnxruntime.
 The network (trained by ``training/train_unet.py``, exported to ONNX) works best when particles
 are as wide as in training (``trained_diameter_range_px`` in the model's JSON). The image is
 rescaled, either so the user's expected diameter becomes ``target_diameter_px`` or to the scale
-the network's own size estimates call for (:mod:`particle_gui.core.network.dl_probe`: coarse probes, then
-refinements that keep small and large particles in range), run in overlapping tiles so memory
+where the network is surest of itself (:mod:`particle_gui.core.network.dl_probe`: a ladder of passes
+from coarse to fine), run in overlapping tiles so memory
 stays bounded, and the outputs are mapped back to full resolution. The
 probabilities are computed once per image and cached by the pipeline; turning them into
 particles (:mod:`particle_gui.core.network.dl_segment`) is cheap and runs on every slider change.
@@ -304,11 +304,15 @@ def predict_probabilities(
         diameter = float(expected_diameter_px)
     else:
 
-        def measure(scale: float) -> tuple[np.ndarray, np.ndarray]:
-            probs = run(scale)
-            return _diameters(probs, info), probs
+        background = info.outputs.index("background")
 
-        sizes, scale, probs = dl_probe.estimate_scale(measure, grey.shape, target_px=info.target_diameter_px)
+        def measure(scale: float, window: tuple[slice, slice]) -> tuple[np.ndarray, float, np.ndarray]:
+            part = normalised[window]
+            probs = model.predict(resize(part, scaled_shape(part.shape, scale)), progress=progress,
+                                  should_cancel=should_cancel, head=layers)
+            return _diameters(probs, info), dl_probe.unsure_fraction(probs, background, len(info.classes)), probs
+
+        sizes, scale, probs = dl_probe.estimate_scale(measure, grey.shape, run)
         diameter = sizes.d50
         if sizes.count == 0:
             warnings.append(

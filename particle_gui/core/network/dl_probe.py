@@ -1,20 +1,25 @@
-"""The scale the network runs at: particle sizes found by quick passes, and the scale they call for.
+"""The scale the network runs at: passes from coarse to fine, and the one where it is surest.
 
-The network is trained on typical particles of 7-80 px (its "model pixels"). An image's
-particles may be 3 px or 3,000 px wide, and one image may hold particles that differ tenfold,
-so the image is rescaled before the network sees it. The sizes come from the network itself:
+The network was trained on particles of a few tens of pixels (its "model pixels"). An image's
+particles may be 3 px or 3,000 px wide, so the image is rescaled before the network sees it.
+Particle sizes measured by the network itself cannot choose the scale: at too fine a scale it
+breaks large, textured particles into pieces of the size it knows, and those pieces then call for
+the same scale again (EMPS validation: particles of 80-460 px read as 10-25 px, F1 0.31 per image
+against 0.80 with the true size). What does tell the right scale is how sure the network is:
 
-1. **A first pass** with the image's long side at :data:`FIRST_PASS_PX` model pixels (a middle
-   scale, where particles from a few to a few hundred image pixels are all visible; a coarse
-   probe first took textures for large particles). If it finds nothing, the network looks 4 and
-   16 times finer, then coarser.
-2. **Refinement**: every pass gives the sizes it found (D10, D50, D90 in image pixels);
-   :func:`choose_scale` turns them into the scale to run at (the median at the target size,
-   raised so that the smallest particles stay at least :data:`SMALL_PX` wide as long as the
-   largest stay under :data:`LARGE_PX`). When that differs from the pass's own scale by more
-   than :data:`SCALE_TOLERANCE`, the network runs again there, :data:`MAX_PASSES` passes at most:
-   a coarse pass sees only the large particles of a wide distribution, a finer one the small
-   ones too.
+1. **A ladder of passes**, coarse to fine: the image's long side at :data:`LADDER_START_PX` model
+   pixels, then :data:`LADDER_STEP` times finer each time, up to :data:`MAX_SCALE` and
+   :data:`PROBE_MAX_PIXELS`. Each pass gives the fraction of its particle pixels it is unsure
+   about (top class probability under :data:`UNSURE_BELOW`).
+   A pass larger than :data:`WINDOW_PIXELS` looks at a centred window of that size only.
+2. The ladder stops once a pass is :data:`STOP_ABOVE` more unsure than the surest so far (finer
+   passes only break particles up further).
+3. **The choice**: the coarsest pass within :data:`CHOOSE_WITHIN` of the surest one (coarser
+   keeps large particles whole; a finer one that is no surer only adds pieces). If it looked at a
+   window, the whole image is run at its scale.
+
+Chosen on the EMPS validation images and the synthetic sizes, wide-range and degraded scenes
+(``benchmarks/bench_sources``), never on the evaluation-only sets.
 
 Pure NumPy/SciPy; the network runs through the ``measure`` callable given by the caller.
 """
@@ -32,17 +37,20 @@ from skimage.segmentation import watershed
 
 #: Resampling factors allowed (image -> model pixels).
 MIN_SCALE, MAX_SCALE = 1.0 / 32.0, 4.0
-#: The first pass puts the image's long side at this many model pixels.
-FIRST_PASS_PX = 512
+#: The coarsest pass puts the image's long side at this many model pixels; each next one is
+#: LADDER_STEP times finer.
+LADDER_START_PX = 128
+LADDER_STEP = math.sqrt(2.0)
 #: Largest pass (model pixels).
 PROBE_MAX_PIXELS = 4_000_000
-#: The smallest particles (D10) are kept at least this wide when the largest (D90) allow it ...
-SMALL_PX = 9.0
-#: ... that is, while the D90 particle stays under this width (model pixels).
-LARGE_PX = 110.0
-#: A pass whose scale is within this factor of the scale its sizes call for is the final one.
-SCALE_TOLERANCE = 1.4
-MAX_PASSES = 3
+#: A ladder pass looks at most at this many model pixels: a centred window of the image.
+WINDOW_PIXELS = 1_000_000
+#: A pixel is unsure when its most likely class has less than this probability.
+UNSURE_BELOW = 0.6
+#: The ladder stops at a pass this much more unsure (fraction of particle pixels) than the surest.
+STOP_ABOVE = 0.05
+#: The coarsest pass at most this much more unsure than the surest is chosen.
+CHOOSE_WITHIN = 0.01
 #: Instances smaller than this (model pixels, area) are not counted as particles when sizing.
 MIN_AREA_PX = 6
 
@@ -100,69 +108,88 @@ def instance_diameters(foreground: np.ndarray, seeds_map: np.ndarray, *, seed_le
     return np.sqrt(4.0 * areas[keep] / np.pi)
 
 
-def choose_scale(sizes: Sizes, *, target_px: float) -> float:
-    """The scale (model px per image px) for particles of these sizes (see the module text).
+def unsure_fraction(probs: np.ndarray, background: int, classes: int) -> float:
+    """Fraction of a pass's particle pixels (P(background) < 0.5) whose top class is under :data:`UNSURE_BELOW`.
 
-    >>> round(choose_scale(Sizes(20, 40, 60, 50), target_px=24.0), 3)   # narrow: median to target
-    0.6
-    >>> round(choose_scale(Sizes(10, 40, 120, 50), target_px=24.0), 3)  # wide: small ones kept at 9 px
-    0.9
+    1.0 when the pass has no particle pixels.
+
+    >>> p = np.array([[[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.3, 0.4, 0.3]]], np.float32)
+    >>> unsure_fraction(p, 0, 3)
+    0.5
     """
-    scale = target_px / sizes.d50
-    if sizes.count >= 5 and math.isfinite(sizes.d10) and sizes.d10 * scale < SMALL_PX:
-        scale = max(scale, min(SMALL_PX / sizes.d10, LARGE_PX / sizes.d90))
-    return float(min(MAX_SCALE, max(MIN_SCALE, scale)))
+    particle = probs[..., background] < 0.5
+    if not particle.any():
+        return 1.0
+    return float(np.mean(probs[..., :classes].max(axis=-1)[particle] < UNSURE_BELOW))
 
 
-def first_scale(shape: tuple[int, int]) -> float:
-    """The first pass's scale: the image's long side at :data:`FIRST_PASS_PX` (never enlarged)."""
-    return float(min(1.0, max(MIN_SCALE, FIRST_PASS_PX / max(shape))))
+def ladder_scales(shape: tuple[int, int]) -> list[float]:
+    """The ladder's scales, coarse to fine (at least one).
+
+    >>> [round(s, 3) for s in ladder_scales((512, 512))]
+    [0.25, 0.354, 0.5, 0.707, 1.0, 1.414, 2.0, 2.828, 3.906]
+    """
+    largest = float(min(MAX_SCALE, math.sqrt(PROBE_MAX_PIXELS / (shape[0] * shape[1]))))
+    scale = max(MIN_SCALE, min(largest, LADDER_START_PX / max(shape)))
+    scales = [scale]
+    while scale * LADDER_STEP <= largest * 1.0001:
+        scale *= LADDER_STEP
+        scales.append(scale)
+    if largest / scales[-1] > 1.05:
+        scales.append(largest)
+    return scales
 
 
-def _fits(shape: tuple[int, int], scale: float) -> bool:
-    return MIN_SCALE <= scale <= MAX_SCALE and shape[0] * shape[1] * scale**2 <= PROBE_MAX_PIXELS
+def window(shape: tuple[int, int], scale: float) -> tuple[slice, slice]:
+    """The centred part of an image of ``shape`` that a ladder pass at ``scale`` looks at.
 
-
-def _largest(shape: tuple[int, int]) -> float:
-    return float(min(MAX_SCALE, math.sqrt(PROBE_MAX_PIXELS / (shape[0] * shape[1]))))
+    >>> window((512, 512), 1.0)
+    (slice(0, 512, None), slice(0, 512, None))
+    >>> window((2048, 2048), 2.0)
+    (slice(774, 1274, None), slice(774, 1274, None))
+    """
+    fraction = min(1.0, math.sqrt(WINDOW_PIXELS / (shape[0] * shape[1] * scale**2)))
+    rows, cols = (max(1, int(side * fraction)) for side in shape)
+    top, left = (shape[0] - rows) // 2, (shape[1] - cols) // 2
+    return slice(top, top + rows), slice(left, left + cols)
 
 
 def estimate_scale(
-    measure: Callable[[float], tuple[np.ndarray, Any]], shape: tuple[int, int], *, target_px: float
+    measure: Callable[[float, tuple[slice, slice]], tuple[np.ndarray, float, Any]],
+    shape: tuple[int, int],
+    run_whole: Callable[[float], Any],
 ) -> tuple[Sizes, float, Any]:
-    """Find the sizes and refine the scale (see the module text).
+    """Run the ladder and choose its scale (see the module text).
 
-    ``measure(scale)`` runs the network at ``scale`` and returns (diameters found, in model
-    pixels; its output).
+    ``measure(scale, window)`` runs the network at ``scale`` on ``grey[window]`` and returns
+    (diameters found, in model pixels; the fraction of its particle pixels it is unsure about;
+    its output); ``run_whole(scale)`` runs it on the whole image and returns its output.
 
     Returns
     -------
     sizes, scale, output
-        The sizes (image pixels) of the last pass, its scale and its output. ``sizes.count`` is 0
-        when no pass found particles (``output`` is then the last pass's).
+        The sizes (image pixels) found by the chosen pass, its scale and the whole image's output.
+        ``sizes.count`` is 0 when no pass found particles (``output`` is then the last pass's).
     """
-    scale = first_scale(shape)
-    tried: list[float] = []
-    last: tuple[Sizes, float, Any] = (NO_SIZES, scale, None)
-    for _ in range(MAX_PASSES):
-        diameters, output = measure(scale)
-        tried.append(scale)
+    passes: list[list[Any]] = []  # [scale, unsure, sizes, output or None once it can no longer be chosen, whole]
+    surest = math.inf
+    last: tuple[Sizes, float, Any] = (NO_SIZES, 0.0, None)
+    for scale in ladder_scales(shape):
+        part = window(shape, scale)
+        whole = (part[0].stop - part[0].start, part[1].stop - part[1].start) == tuple(shape)
+        diameters, unsure, output = measure(scale, part)
         sizes = Sizes.of(diameters)
-        last = (sizes.scaled(1.0 / scale), scale, output)
-        if sizes.count == 0:  # nothing at this scale: look finer, then coarser
-            untried = [s for s in (scale * 4.0, scale / 4.0, scale * 16.0, scale / 16.0)
-                       if _fits(shape, s) and all(abs(math.log(s / t)) > 0.1 for t in tried)]
-            if not untried:
-                break
-            scale = untried[0]
+        if sizes.count == 0:  # nothing at this scale: an empty pass is never chosen
+            last = (NO_SIZES, scale, output if whole else None)
             continue
-        wanted = choose_scale(last[0], target_px=target_px)
-        if not _fits(shape, wanted):
-            wanted = min(wanted, _largest(shape))
-        if abs(math.log(wanted / scale)) <= math.log(SCALE_TOLERANCE) or any(
-                abs(math.log(wanted / t)) <= 0.01 for t in tried):
+        passes.append([scale, unsure, sizes.scaled(1.0 / scale), output, whole])
+        surest = min(surest, unsure)
+        for entry in passes:
+            if entry[1] > surest + CHOOSE_WITHIN:
+                entry[3] = None  # keep only the outputs that may still be chosen
+        if unsure > surest + STOP_ABOVE:
             break
-        scale = wanted
-    if last[0].count == 0:
-        return NO_SIZES, last[1], last[2]
-    return last
+    if not passes:
+        return last[0], last[1], last[2] if last[2] is not None else run_whole(last[1])
+    scale, _, sizes, output, whole = min((p for p in passes if p[1] <= surest + CHOOSE_WITHIN), key=lambda p: p[0])
+    return sizes, scale, output if whole else run_whole(scale)
