@@ -6,7 +6,8 @@ For each image of a group in turn, its ground truth plays the user's corrected l
 is adapted to it (:func:`particle_gui.core.adapt.adaptation.adapt`, default deadline) and the other
 images of the group are scored before (defaults) and after (the adapted profile). Groups:
 ``ampis`` (the five AMPIS powder images: evaluation only, never tuned on; the adaptation learns
-from one of them, as a user would) and EMPS validation images that look alike (same image size
+from one of them, as a user would), ``syn_bimodal`` (six synthetic scenes of small and large spheres,
+exact truth: the development set for wide size ranges) and EMPS validation images that look alike (same image size
 and typical particle size within a factor of ~1.4: likely one publication's series). Reported per group: pooled F1@0.5 of the other images and
 the median of their per-image D50 errors, before and after, and the adaptation's time.
 """
@@ -33,8 +34,11 @@ from particle_gui.core.params import PipelineParams
 
 
 def groups() -> dict[str, list]:
-    """{group: [(name, loader)]}: ampis, and EMPS validation images of one size (three or more)."""
+    """{group: [(name, loader)]}: ampis, EMPS validation images of one size, and synthetic wide-range scenes."""
     out = {"ampis": [(p.stem, lambda p=p: src.load_ampis(p)) for p in sorted((src.AMPIS_DIR / "images").glob("*.png"))]}
+    # Synthetic scenes of one kind with exact truth: small and large spheres together (a development
+    # set for what AMPIS tests, which is never tuned on).
+    out["syn_bimodal"] = [(f"bimodal_{i}", lambda i=i: src.load_case("bimodal", i)) for i in range(6)]
     by_size = collections.defaultdict(list)
     for name in emps.load_split()[1]:
         with Image.open(emps.DATA_DIR / "images" / f"{name}.png") as im:

@@ -196,6 +196,12 @@ class DlParams:
         0.0, label="Expected particle diameter", minimum=0.0, maximum=5000.0, step=1.0, unit="px",
         help="The image is rescaled so particles have the size the network was trained on; 0 = estimate it.",
     )
+    scale_factor: float = _param(
+        1.0, label="Scale relative to the automatic one", minimum=0.25, maximum=4.0, step=0.05,
+        help="With the expected diameter at 0, the network runs at the scale it chooses itself times this: above 1 "
+        "finer (small particles seen, large ones may break up), below 1 coarser. Relative, so a value learnt on one "
+        "image (Adapt) carries over to images at another magnification.",
+    )
     adapted_layers: str = _param(
         "", label="Fine-tuned last layers", hidden=True,
         help="The network's last two layers retrained on corrected images (Adapt), as text; empty = as shipped.",

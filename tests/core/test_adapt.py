@@ -135,3 +135,14 @@ def test_options_beyond_a_parameters_range_are_skipped(pairs):
     axes = classical_axes(typical_px=900.0)  # split distances of 225-450 px: beyond min_distance_px's 200
     result = search(Evaluator([Pipeline(image)], [truth]), PipelineParams(), axes[-1:], rounds=1)
     assert result.params.split.min_distance_px <= 200 and result.agreement.f1 >= result.start_agreement.f1
+
+
+def test_the_network_scale_is_learnt_relative_to_its_own_choice():
+    # An absolute diameter learnt on one image ruins images of the same kind at another magnification;
+    # every scale option leaves the diameter to the network and sets a factor on its choice.
+    from particle_gui.core.adapt.search import apply_option, dl_axes
+
+    scale_axis = dl_axes(40.0)[0]
+    tried = [apply_option(PipelineParams(method="dl"), option).dl for option in scale_axis.options]
+    assert all(d.expected_diameter_px == 0.0 for d in tried)
+    assert {d.scale_factor for d in tried} >= {0.7, 1.0, 2.0}

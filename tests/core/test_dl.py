@@ -65,6 +65,19 @@ def test_estimated_diameter_is_close(discs):
     assert maps.diameter_px == pytest.approx(2 * RADIUS, rel=0.25)
 
 
+def test_scale_factor_runs_finer_than_the_chosen_scale(discs):
+    chosen = predict_probabilities(discs)
+    finer = predict_probabilities(discs, scale_factor=2.0)
+    assert finer.scale == pytest.approx(2.0 * chosen.scale)
+    assert finer.diameter_px == pytest.approx(chosen.diameter_px)  # the sizes the ladder found
+    # in the pipeline: its own cache key, and ignored when an expected diameter is set
+    pipeline = Pipeline(loaded(discs))
+    pipeline.run(DL.with_value("dl", "scale_factor", 2.0))
+    assert pipeline.stage_output("inference").scale == pytest.approx(2.0 * chosen.scale)
+    pipeline.run(DL.with_value("dl", "scale_factor", 2.0).with_value("dl", "expected_diameter_px", 2 * RADIUS))
+    assert pipeline.stage_output("inference").scale == pytest.approx(dl.load_model().info.target_diameter_px / (2 * RADIUS))
+
+
 def test_slider_changes_reuse_the_cached_inference(discs):
     pipeline = Pipeline(loaded(discs))
     calls = []

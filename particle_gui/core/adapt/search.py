@@ -8,8 +8,9 @@ Pipeline`, so a try that changes only the split re-runs only the split (the stag
 tries cost a fraction of a full analysis. The search stops at a deadline and returns the best
 settings found so far; every try is kept for the report.
 
-The options of the size-dependent axes (split distance, smallest particle, the network's expected
-diameter) are scaled to the typical diameter of the corrected particles.
+The options of the size-dependent axes (split distance, smallest particle) are scaled to the typical
+diameter of the corrected particles; the network's scale is learnt relative to the one it chooses
+itself, so that a profile carries over to images at another magnification.
 """
 
 from __future__ import annotations
@@ -87,10 +88,15 @@ def classical_axes(typical_px: float) -> list[Axis]:
 
 
 def dl_axes(typical_px: float) -> list[Axis]:
-    """The network's axes (scale, probability, cleaning, split), scaled to ``typical_px``."""
-    diameters = (0.0, *(round(typical_px * f, 1) for f in (0.8, 1.0, 1.25)))
+    """The network's axes (scale relative to its own choice, probability, cleaning, split), the split's scaled to ``typical_px``."""
+    # The scale is learnt relative to the network's own choice, never as an absolute diameter: a
+    # diameter learnt on one image ruins images of the same kind at another magnification (EMPS
+    # images of one size: F1 0.70 -> 0.17). Finer than its choice too: where small and large
+    # particles share an image, the corrected image says whether seeing the small ones is worth
+    # breaking up some large ones.
     return [
-        Axis("expected diameter", tuple((("dl", "expected_diameter_px", float(d)),) for d in diameters)),
+        Axis("network scale", tuple((("dl", "expected_diameter_px", 0.0), ("dl", "scale_factor", f))
+                                    for f in (1.0, 0.7, 1.4, 2.0, 2.8))),
         Axis("particle probability", tuple((("dl", "probability", p),) for p in (0.3, 0.4, 0.5, 0.6, 0.7))),
         *_cleaning_axes(),
         Axis("split", _split_options(typical_px, dl=True)),

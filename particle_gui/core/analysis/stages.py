@@ -104,7 +104,8 @@ def _inference(c: RunContext):
     layers = decoded(c.params.dl.adapted_layers) if c.params.dl.adapted_layers else None
     return predict_probabilities(c.out["region"].grey, expected_diameter_px=c.params.dl.expected_diameter_px,
                                  progress=report, should_cancel=c.should_cancel, layers=layers,
-                                 intensity_range=c.image.network_intensity_range)
+                                 intensity_range=c.image.network_intensity_range,
+                                 scale_factor=c.params.dl.scale_factor)
 
 
 def _threshold(c: RunContext):
@@ -248,7 +249,7 @@ TABLES: dict[str, tuple[Stage, ...]] = {
     ),
     "dl": (
         _REGION, _PREPROCESS,
-        Stage("inference", lambda c: (c.params.dl.expected_diameter_px, c.params.dl.adapted_layers), _inference,
+        Stage("inference", lambda c: (c.params.dl.expected_diameter_px, c.params.dl.scale_factor, c.params.dl.adapted_layers), _inference,
               after="region", kind="pass"),
         Stage("threshold", lambda c: (c.params.method, c.params.dl.probability), _probability_threshold),
         _CLEAN,

@@ -261,6 +261,7 @@ def predict_probabilities(
     should_cancel: Callable[[], bool] | None = None,
     layers: Callable[[np.ndarray], np.ndarray] | None = None,
     intensity_range: tuple[float, float] | None = None,
+    scale_factor: float = 1.0,
 ) -> ProbabilityMaps:
     """Run the network on a grey image at the scale its particles call for (:mod:`dl_probe`).
 
@@ -280,6 +281,8 @@ def predict_probabilities(
     intensity_range : (float, float), optional
         The grey values mapped to 0 and 1 for the network (a montage's, fixed for all its tiles);
         by default from this image's percentiles.
+    scale_factor : float
+        Without an expected diameter, run at the chosen scale times this (above 1: finer).
 
     Returns
     -------
@@ -313,6 +316,9 @@ def predict_probabilities(
             return _diameters(probs, info), dl_probe.unsure_fraction(probs, background, len(info.classes)), probs
 
         sizes, scale, probs = dl_probe.estimate_scale(measure, grey.shape, run)
+        if scale_factor != 1.0 and sizes.count:
+            scale = _clamped(scale * scale_factor, warnings)
+            probs = run(scale)
         diameter = sizes.d50
         if sizes.count == 0:
             warnings.append(
