@@ -38,6 +38,8 @@ class Axis:
 
     name: str
     options: tuple[Option, ...]
+    #: An option must raise the objective by more than this to replace the current one.
+    min_gain: float = 0.0
 
 
 def _odd(value: float) -> int:
@@ -87,6 +89,11 @@ def classical_axes(typical_px: float) -> list[Axis]:
     ]
 
 
+#: The network's scale changes only for a clear gain on the corrected images: a scale that fits one
+#: image a little better often fits the next one much worse (EMPS images of one kind: F1 1.00 -> 0.55).
+SCALE_MIN_GAIN = 0.05
+
+
 def dl_axes(typical_px: float) -> list[Axis]:
     """The network's axes (scale relative to its own choice, probability, cleaning, split), the split's scaled to ``typical_px``."""
     # The scale is learnt relative to the network's own choice, never as an absolute diameter: a
@@ -96,7 +103,7 @@ def dl_axes(typical_px: float) -> list[Axis]:
     # breaking up some large ones.
     return [
         Axis("network scale", tuple((("dl", "expected_diameter_px", 0.0), ("dl", "scale_factor", f))
-                                    for f in (1.0, 0.7, 1.4, 2.0, 2.8))),
+                                    for f in (1.0, 0.7, 1.4, 2.0, 2.8)), min_gain=SCALE_MIN_GAIN),
         Axis("particle probability", tuple((("dl", "probability", p),) for p in (0.3, 0.4, 0.5, 0.6, 0.7))),
         *_cleaning_axes(),
         Axis("split", _split_options(typical_px, dl=True)),
@@ -187,7 +194,7 @@ def search(evaluate: Evaluator, start: PipelineParams, axes: Sequence[Axis], *, 
                 if candidate == best:
                     continue
                 score = evaluate(candidate)
-                if score.objective > best_score.objective + 1e-9:
+                if score.objective > best_score.objective + axis.min_gain + 1e-9:
                     best, best_score, improved = candidate, score, True
             step += 1
             if progress is not None:
