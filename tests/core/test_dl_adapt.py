@@ -64,7 +64,9 @@ def test_fine_tuning_is_deterministic_and_fits_its_pixels_better(shipped):
 
 
 def test_adapting_the_network_fine_tunes_it_and_agrees_better():
-    grey, truth = touching_pairs(3)
+    # Fine-tuned layers are kept only where they agree better than the search alone: on this scene
+    # they do (on touching_pairs(3) the search alone reaches F1 0.98 and they are set back).
+    grey, truth = touching_pairs(1)
     image = LoadedImage(path=None, original=grey, grey=grey, intensity_offset=0.0, intensity_scale=1.0,
                         metadata_calibration=None)
     start = PipelineParams(method="dl")
