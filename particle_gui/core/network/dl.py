@@ -297,8 +297,8 @@ def predict_probabilities(
         normalised = (np.asarray(grey, dtype=np.float32) - np.float32(low)) * np.float32(1.0 / (high - low))
     warnings: list[str] = []
 
-    def run(scale: float) -> np.ndarray:
-        small = resize(normalised, scaled_shape(normalised.shape, scale))
+    def run(scale: float, part: np.ndarray = normalised) -> np.ndarray:
+        small = resize(part, scaled_shape(part.shape, scale))
         return model.predict(small, progress=progress, should_cancel=should_cancel, head=layers)
 
     if expected_diameter_px > 0:
@@ -310,9 +310,7 @@ def predict_probabilities(
         background = info.outputs.index("background")
 
         def measure(scale: float, window: tuple[slice, slice]) -> tuple[np.ndarray, float, np.ndarray]:
-            part = normalised[window]
-            probs = model.predict(resize(part, scaled_shape(part.shape, scale)), progress=progress,
-                                  should_cancel=should_cancel, head=layers)
+            probs = run(scale, normalised[window])
             return _diameters(probs, info), dl_probe.unsure_fraction(probs, background, len(info.classes)), probs
 
         sizes, scale, probs = dl_probe.estimate_scale(measure, grey.shape, run)

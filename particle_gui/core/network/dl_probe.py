@@ -171,7 +171,7 @@ def estimate_scale(
         The sizes (image pixels) found by the chosen pass, its scale and the whole image's output.
         ``sizes.count`` is 0 when no pass found particles (``output`` is then the last pass's).
     """
-    passes: list[list[Any]] = []  # [scale, unsure, sizes, output or None once it can no longer be chosen, whole]
+    passes: list[_Pass] = []
     surest = math.inf
     last: tuple[Sizes, float, Any] = (NO_SIZES, 0.0, None)
     for scale in ladder_scales(shape):
@@ -182,14 +182,24 @@ def estimate_scale(
         if sizes.count == 0:  # nothing at this scale: an empty pass is never chosen
             last = (NO_SIZES, scale, output if whole else None)
             continue
-        passes.append([scale, unsure, sizes.scaled(1.0 / scale), output, whole])
+        passes.append(_Pass(scale, unsure, sizes.scaled(1.0 / scale), output if whole else None))
         surest = min(surest, unsure)
         for entry in passes:
-            if entry[1] > surest + CHOOSE_WITHIN:
-                entry[3] = None  # keep only the outputs that may still be chosen
+            if entry.unsure > surest + CHOOSE_WITHIN:
+                entry.output = None  # keep only the outputs that may still be chosen
         if unsure > surest + STOP_ABOVE:
             break
     if not passes:
         return last[0], last[1], last[2] if last[2] is not None else run_whole(last[1])
-    scale, _, sizes, output, whole = min((p for p in passes if p[1] <= surest + CHOOSE_WITHIN), key=lambda p: p[0])
-    return sizes, scale, output if whole else run_whole(scale)
+    chosen = min((p for p in passes if p.unsure <= surest + CHOOSE_WITHIN), key=lambda p: p.scale)
+    return chosen.sizes, chosen.scale, chosen.output if chosen.output is not None else run_whole(chosen.scale)
+
+
+@dataclass
+class _Pass:
+    """One ladder pass: its scale, unsure fraction, sizes (image px), and its output when it saw the whole image."""
+
+    scale: float
+    unsure: float
+    sizes: Sizes
+    output: Any
